@@ -1,0 +1,1 @@
+"""Fourfold: the bus's command line, settings and composition root."""

@@ -1,0 +1,64 @@
+"""Every setting Fourfold reads, from FOURFOLD_* environment variables or a .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The only place that reads the environment; everything else receives these values."""
+
+    model_config = SettingsConfigDict(env_prefix="FOURFOLD_", env_file=".env", extra="ignore")
+
+    home: Path = Field(
+        Path(".fourfold"),
+        description="Working directory for the local broker, keys, outbox and SQLite files.",
+    )
+    kafka_bootstrap: str | None = Field(
+        None,
+        description="Bootstrap servers of an existing cluster; when set no local broker is started.",
+    )
+    kafka_port: int = Field(9092, description="Client port of the local broker (loopback only).")
+    kafka_controller_port: int = Field(9093, description="KRaft controller port of the local broker.")
+    kafka_heap: str = Field("1g", description="Java heap of the local broker.")
+    topic_prefix: str = Field("fourfold", description="Prefix of every topic and consumer group.")
+    partitions: int = Field(3, ge=1, description="Partitions of the log, ingest and inbox topics.")
+    replication_factor: int = Field(1, ge=1, description="Replication of every topic.")
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL of the read models; SQLite under `home` when unset.",
+    )
+    registrar_body: str = Field(
+        "registrar",
+        description="Body whose key signs reference data (regions, bodies, keys): the trust anchor.",
+    )
+    bus_body: str = Field("bus", description="Body id the router signs derived events with.")
+    max_event_bytes: int = Field(
+        65_536, description="Largest encoded event accepted, in bytes (see docs/events.md)."
+    )
+    test_postgres_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL URL the test suite also runs the database tests against.",
+    )
+    log_level: str = Field("INFO", description="Log level of workers and the CLI.")
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def uses_local_broker(self) -> bool:
+        return self.kafka_bootstrap is None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.home / 'readmodels.db').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"

@@ -1,0 +1,31 @@
+"""Fourfold's shared language: the event envelope, the catalogue, canonical bytes and signatures."""
+
+from schemas.canonical import canonical_bytes, event_digest
+from schemas.catalogue import EVENT_TYPES, payload_class
+from schemas.codec import decode_event, encode_event
+from schemas.envelope import Envelope, Payload, Subject, new_event
+from schemas.errors import EventError, InvalidEvent, SignatureInvalid, UnknownEventType
+from schemas.signing import SigningKey, VerifyKey, sign_event, verify_event
+from schemas.topics import Topics
+
+__all__ = [
+    "EVENT_TYPES",
+    "Envelope",
+    "EventError",
+    "InvalidEvent",
+    "Payload",
+    "SignatureInvalid",
+    "SigningKey",
+    "Subject",
+    "Topics",
+    "UnknownEventType",
+    "VerifyKey",
+    "canonical_bytes",
+    "decode_event",
+    "encode_event",
+    "event_digest",
+    "new_event",
+    "payload_class",
+    "sign_event",
+    "verify_event",
+]

@@ -1,0 +1,1 @@
+"""The event catalogue, grouped by flow (DOMAIN.md §3)."""

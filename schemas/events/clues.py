@@ -1,0 +1,106 @@
+"""Findings and problem clues."""
+
+from __future__ import annotations
+
+from schemas.categories import FindingCategory
+from schemas.enums import (
+    BodyKind,
+    Disposition,
+    HowFound,
+    InformationCredibility,
+    Severity,
+    SourceReliability,
+)
+from schemas.envelope import STRICT, Payload
+from schemas.types import BodyId, CadreId, ClueId, Name, RecordId, Text, UnitId
+
+from pydantic import BaseModel
+
+_SUPERVISORS = frozenset(
+    {
+        BodyKind.COMMISSION,
+        BodyKind.COMPREHENSIVE_OFFICE,
+        BodyKind.SUPERVISION_OFFICE,
+        BodyKind.STATIONED_AGENCY,
+        BodyKind.INSPECTION_TEAM,
+        BodyKind.INSPECTION_OFFICE,
+    }
+)
+_CLUE_RECEIVERS = frozenset(
+    {
+        BodyKind.COMMISSION,
+        BodyKind.LETTERS_VISITS,
+        BodyKind.CASE_MANAGEMENT,
+        BodyKind.SUPERVISION_OFFICE,
+        BodyKind.STATIONED_AGENCY,
+    }
+)
+_CLUE_HOLDERS = frozenset(
+    {BodyKind.COMMISSION, BodyKind.CASE_MANAGEMENT, BodyKind.REVIEW_INVESTIGATION}
+)
+
+
+class SupervisionFindingRecorded(Payload):
+    publishers = _SUPERVISORS
+    receivers = (
+        "the contact office of the unit, its stationed agency, the lower-level commission "
+        "of its region, and the inspection team during a round"
+    )
+    finding_id: RecordId
+    unit_id: UnitId
+    category: FindingCategory
+    severity: Severity
+    how_found: HowFound
+    summary: Text
+
+
+class Informant(BaseModel):
+    """Who reported a clue: protected, seen only by letters-and-visits and case management."""
+
+    model_config = STRICT
+    name: Name
+    contact: Name | None = None
+
+
+class ProblemClueReceived(Payload):
+    publishers = _CLUE_RECEIVERS
+    receivers = (
+        "the body with jurisdiction over the cadre's management level (transferred there "
+        "if needed) and case management; the informant only to letters-and-visits and "
+        "case management"
+    )
+    clue_id: ClueId
+    unit_id: UnitId
+    cadre_id: CadreId | None = None
+    summary: Text
+    reliability: SourceReliability = SourceReliability.X
+    credibility: InformationCredibility = InformationCredibility.CANNOT_JUDGE
+    informant: Informant | None = None
+
+
+class ClueRegraded(Payload):
+    publishers = _CLUE_HOLDERS | _CLUE_RECEIVERS
+    receivers = "the clue's holder and case management"
+    clue_id: ClueId
+    reliability: SourceReliability
+    credibility: InformationCredibility
+    reason: Text
+
+
+class ClueTransferred(Payload):
+    """Hands a clue's custody to another body; the old holder keeps a read-only record."""
+
+    publishers = _CLUE_HOLDERS | _CLUE_RECEIVERS
+    receivers = "the new holder, the old holder and case management"
+    clue_id: ClueId
+    from_body: BodyId
+    to_body: BodyId
+    reason: Text
+
+
+class ClueDisposed(Payload):
+    publishers = _CLUE_HOLDERS
+    receivers = "the clue's holder and case management"
+    clue_id: ClueId
+    disposition: Disposition
+    reason: Text

@@ -1,0 +1,109 @@
+"""Ed25519 signatures over an event's canonical bytes."""
+
+from __future__ import annotations
+
+import base64
+from typing import TypeVar
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from schemas.canonical import canonical_bytes
+from schemas.envelope import Envelope
+from schemas.errors import SignatureInvalid
+
+E = TypeVar("E", bound=Envelope)  # type: ignore[type-arg]
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text.encode("ascii"))
+
+
+class VerifyKey:
+    """A body's public key, as registered on the log."""
+
+    def __init__(self, key_id: str, public_key: Ed25519PublicKey):
+        self.key_id = key_id
+        self._key = public_key
+
+    @classmethod
+    def from_text(cls, key_id: str, text: str) -> VerifyKey:
+        try:
+            return cls(key_id, Ed25519PublicKey.from_public_bytes(_unb64(text)))
+        except ValueError as exc:
+            raise SignatureInvalid(f"public key {key_id!r} is not a valid Ed25519 key") from exc
+
+    @property
+    def text(self) -> str:
+        raw = self._key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return _b64(raw)
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        try:
+            self._key.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
+
+class SigningKey:
+    """A body's private key; the key id names it in every event it signs."""
+
+    def __init__(self, key_id: str, private_key: Ed25519PrivateKey):
+        self.key_id = key_id
+        self._key = private_key
+
+    @classmethod
+    def generate(cls, key_id: str) -> SigningKey:
+        return cls(key_id, Ed25519PrivateKey.generate())
+
+    @classmethod
+    def from_pem(cls, key_id: str, pem: bytes) -> SigningKey:
+        key = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"key {key_id!r} is not an Ed25519 private key")
+        return cls(key_id, key)
+
+    def to_pem(self) -> bytes:
+        return self._key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    @property
+    def verify_key(self) -> VerifyKey:
+        return VerifyKey(self.key_id, self._key.public_key())
+
+    def sign(self, data: bytes) -> bytes:
+        return self._key.sign(data)
+
+
+def sign_event(event: E, key: SigningKey) -> E:
+    """A copy of ``event`` stamped with ``key``'s id and its signature over the canonical bytes."""
+    stamped = event.model_copy(update={"key_id": key.key_id, "signature": None})
+    signature = _b64(key.sign(canonical_bytes(stamped)))
+    return stamped.model_copy(update={"signature": signature})
+
+
+def verify_event(event: Envelope, key: VerifyKey) -> None:  # type: ignore[type-arg]
+    """Raise SignatureInvalid, saying what failed, unless ``key`` signed exactly this event."""
+    if event.signature is None:
+        raise SignatureInvalid(f"event {event.event_id} is not signed")
+    if event.key_id != key.key_id:
+        raise SignatureInvalid(
+            f"event {event.event_id} was signed with key {event.key_id!r}, not {key.key_id!r}"
+        )
+    try:
+        signature = _unb64(event.signature)
+    except ValueError as exc:
+        raise SignatureInvalid(f"event {event.event_id} has a malformed signature") from exc
+    if not key.verify(signature, canonical_bytes(event)):
+        raise SignatureInvalid(
+            f"signature of event {event.event_id} by key {key.key_id!r} does not match its content"
+        )
