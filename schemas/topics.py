@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
+COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
+
 
 @dataclass(frozen=True)
 class Topics:
@@ -42,6 +45,15 @@ class Topics:
     def quarantine(self) -> str:
         """Refused events with their reason, kept forever."""
         return f"{self.prefix}.quarantine"
+
+    def config_for(self, topic: str) -> dict[str, str]:
+        """Kafka topic configs: the log, inboxes and quarantine are kept forever; reference
+        data is compacted; ingest topics keep a month for publishers to recover from."""
+        if topic == self.reference:
+            return dict(COMPACTED)
+        if topic.startswith(f"{self.prefix}.ingest."):
+            return {"retention.ms": str(30 * 24 * 3600 * 1000)}
+        return dict(KEEP_FOREVER)
 
     def body_of(self, topic: str) -> str:
         """The body id an ingest or inbox topic belongs to."""

@@ -1,0 +1,178 @@
+"""The ``fourfold`` command line."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fourfold.bootstrap import Container
+from fourfold.broker import BrokerError
+from fourfold.registrar import DEMO_REGISTRY
+
+app = typer.Typer(
+    help="Fourfold: the information-sharing bus of the four supervisions.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+broker_app = typer.Typer(help="Run a local single-node Kafka broker (KRaft).", no_args_is_help=True)
+app.add_typer(broker_app, name="broker")
+console = Console()
+
+
+def _container() -> Container:
+    return Container()
+
+
+@broker_app.command("up")
+def broker_up() -> None:
+    """Fetch Kafka from Maven Central if needed, format its storage and start it."""
+    container = _container()
+    if not container.settings.uses_local_broker:
+        console.print(
+            f"Using the configured cluster {container.settings.bootstrap_servers}; no local broker."
+        )
+        return
+    with console.status("Starting Kafka (the first run fetches it from Maven Central)…"):
+        try:
+            status = container.local_broker.start()
+        except BrokerError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+    console.print(f"Kafka is up on {status.bootstrap} (pid {status.pid}).")
+
+
+@broker_app.command("down")
+def broker_down() -> None:
+    """Stop the local broker started by `broker up`."""
+    stopped = _container().local_broker.stop()
+    console.print("Kafka stopped." if stopped else "Kafka was not running.")
+
+
+@broker_app.command("status")
+def broker_status() -> None:
+    """Say whether the local broker runs and answers."""
+    status = _container().local_broker.status()
+    if status.answering:
+        console.print(f"running, answering on {status.bootstrap} (pid {status.pid})")
+    elif status.running:
+        console.print(f"running (pid {status.pid}) but not answering on {status.bootstrap}")
+    else:
+        console.print("not running")
+        raise typer.Exit(3)
+
+
+@app.command("registry")
+def registry_load(
+    path: Annotated[
+        Path, typer.Argument(help="Registry JSON: regions, bodies, units, cadres, jurisdictions.")
+    ] = DEMO_REGISTRY,
+) -> None:
+    """Publish reference data as the registrar, creating topics and keys for new bodies."""
+    from fourfold.operations import publish_registry
+
+    container = _container()
+    container.ensure_broker()
+    count = publish_registry(container, path)
+    console.print(f"Published {count} reference events from {path}.")
+
+
+@app.command("worker")
+def worker() -> None:
+    """Run the router: check, log and route every ingest event (faust worker, runs until stopped)."""
+    container = _container()
+    container.ensure_broker()
+    container.admin.ensure_core()
+    container.admin.ensure_body([container.settings.registrar_body])
+    router = container.router()
+    from faust.worker import Worker
+
+    Worker(router.app, loglevel=container.settings.log_level.lower(), quiet=True).execute_from_commandline()
+
+
+@app.command("project")
+def project() -> None:
+    """Run the projector: apply the inbox topics to the read models (runs until stopped)."""
+    container = _container()
+    container.ensure_broker()
+    projector = container.projector()
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        projector.run(lambda: stopping)
+    finally:
+        projector.close()
+
+
+@app.command("inbox")
+def inbox(body_id: Annotated[str, typer.Argument(help="The receiving body, e.g. city-commission.")]) -> None:
+    """Print what the bus delivered to one body."""
+    from projections.inbox import inbox_of
+
+    rows = inbox_of(_container().engine, body_id)
+    table = Table(title=f"Inbox of {body_id} ({len(rows)})")
+    for column in (
+        "occurred_at",
+        "event_type",
+        "source_body",
+        "subject",
+        "classification",
+        "reasons",
+        "redacted",
+    ):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["occurred_at"].strftime("%Y-%m-%d %H:%M"),
+            row["event_type"],
+            row["source_body"],
+            row["subject"],
+            row["classification"],
+            row["reasons"],
+            row["redacted"] or "-",
+        )
+    console.print(table)
+
+
+@app.command("quarantine")
+def quarantine() -> None:
+    """List refused events with their reasons."""
+    from fourfold.operations import read_topic
+
+    container = _container()
+    records = read_topic(container.settings.bootstrap_servers, container.topics.quarantine)
+    table = Table(title=f"Quarantine ({len(records)})")
+    for column in ("reason", "event_type", "source_topic", "detail"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(r["reason"], r.get("event_type") or "-", r["source_topic"], r["detail"])
+    console.print(table)
+
+
+@app.command("demo")
+def demo(
+    keep_running: Annotated[bool, typer.Option(help="Leave the worker and projector running.")] = False,
+) -> None:
+    """Run the bus on embedded defaults with a small scenario and show the resulting inboxes."""
+    from fourfold.demo import run_demo
+
+    sys.exit(run_demo(_container(), console, keep_running=keep_running))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""The demo scenario: a registry, a few clues and one forged event, shown in the bodies' inboxes."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from fourfold.bootstrap import Container
+from fourfold.processes import Child
+from fourfold.registrar import DEMO_REGISTRY
+from schemas import Envelope, SigningKey, Subject, encode_event, new_event, sign_event
+from schemas.enums import (
+    Classification,
+    Handling,
+    InformationCredibility,
+    SourceReliability,
+    SubjectKind,
+)
+from schemas.events.clues import Informant, ProblemClueReceived
+
+DEMO_NAMESPACE = uuid.UUID("6d7c1f4e-3b1a-4c55-9a8e-0f4b7d2f1a10")
+
+
+def demo_id(name: str) -> uuid.UUID:
+    """Fixed ids, so running the demo twice republishes the same events (and the bus dedupes)."""
+    return uuid.uuid5(DEMO_NAMESPACE, name)
+
+
+@dataclass(frozen=True)
+class ScenarioEvent:
+    body_id: str
+    event: Envelope  # type: ignore[type-arg]
+    note: str
+
+
+def scenario() -> list[ScenarioEvent]:
+    """Two clues: one about a municipal-managed cadre, received in a district; one within it."""
+    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    return [
+        ScenarioEvent(
+            "yuzhong-letters",
+            new_event(
+                ProblemClueReceived(
+                    clue_id="clue-0001",
+                    unit_id="yuzhong-hospital",
+                    cadre_id="cadre-qian",
+                    summary="Report that the hospital president accepted banquets paid by a supplier.",
+                    reliability=SourceReliability.B,
+                    credibility=InformationCredibility.DIRECT,
+                    informant=Informant(name="A. Citizen", contact="+86 23 0000 0000"),
+                ),
+                source_body="yuzhong-letters",
+                occurred_at=at,
+                subject=Subject(kind=SubjectKind.CADRE, id="cadre-qian"),
+                classification=Classification.CONFIDENTIAL,
+                handling=Handling.WITHIN_JURISDICTION,
+                correlation_id="clue-0001",
+                event_id=demo_id("clue-0001"),
+            ),
+            "municipal-managed cadre, received by a district office: goes to the city commission",
+        ),
+        ScenarioEvent(
+            "city-letters",
+            new_event(
+                ProblemClueReceived(
+                    clue_id="clue-0002",
+                    unit_id="yuzhong-hospital",
+                    cadre_id="cadre-sun",
+                    summary="Report of irregular procurement approvals in the hospital's logistics department.",
+                ),
+                source_body="city-letters",
+                occurred_at=at.replace(hour=11),
+                subject=Subject(kind=SubjectKind.CADRE, id="cadre-sun"),
+                classification=Classification.RESTRICTED,
+                correlation_id="clue-0002",
+                event_id=demo_id("clue-0002"),
+            ),
+            "district-managed cadre: goes to the Yuzhong district commission",
+        ),
+    ]
+
+
+def forged(key: SigningKey) -> Envelope:  # type: ignore[type-arg]
+    """A clue claiming to come from the city letters office but signed with another key."""
+    event = new_event(
+        ProblemClueReceived(clue_id="clue-forged", unit_id="city-bank", summary="Forged report."),
+        source_body="city-letters",
+        occurred_at=datetime(2026, 3, 2, 12, tzinfo=UTC),
+        subject=Subject(kind=SubjectKind.UNIT, id="city-bank"),
+        event_id=demo_id("clue-forged"),
+    )
+    return sign_event(event, key)
+
+
+def wait_for(
+    condition: Callable[[], bool],
+    timeout: float,
+    interval: float = 0.5,
+    give_up: Callable[[], bool] = lambda: False,
+) -> bool:
+    """Poll ``condition`` until it holds, ``give_up`` says there is no point, or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not give_up():
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def run_demo(container: Container, console: Console, *, keep_running: bool = False) -> int:
+    """Start everything, publish the scenario, and print the inboxes; returns an exit code."""
+    from fourfold.operations import publish_registry, read_topic
+    from projections.inbox import inbox_of
+
+    settings = container.settings
+    with console.status("Starting Kafka (the first run fetches it from Maven Central)…"):
+        bootstrap = container.ensure_broker()
+    console.print(f"[green]✓[/green] Kafka answering on {bootstrap}")
+    children = [
+        Child("worker", ["worker"], settings.home / "logs"),
+        Child("projector", ["project"], settings.home / "logs"),
+    ]
+    try:
+        count = publish_registry(container, DEMO_REGISTRY)
+        console.print(f"[green]✓[/green] Registrar published {count} reference events")
+        with console.status("Waiting for the router to take in the registry…"):
+            registered = wait_for(
+                lambda: len(read_topic(bootstrap, container.topics.reference, timeout_ms=500)) >= count,
+                timeout=120,
+                give_up=lambda: not all(c.alive for c in children),
+            )
+        if not registered:
+            return _report_failure(console, children, "The router did not take in the registry in time.")
+        for item in scenario():
+            with container.publisher(item.body_id) as publisher:
+                publisher.publish_event(item.event)
+            console.print(f"[green]✓[/green] {item.body_id} published {item.event.event_type}: {item.note}")
+        with container.publisher("city-letters") as publisher:
+            publisher.send_raw("forged", encode_event(forged(SigningKey.generate("city-letters:1"))))
+        console.print("[green]✓[/green] a forged event was sent on city-letters' ingest topic")
+        expected = {"city-commission": 1, "city-case-mgmt": 1, "yuzhong-commission": 1}
+        with console.status("Waiting for the router and projector…"):
+            done = wait_for(
+                lambda: all(len(inbox_of(container.engine, b)) >= n for b, n in expected.items()),
+                timeout=180,
+                give_up=lambda: not all(c.alive for c in children),
+            )
+        if not done:
+            return _report_failure(console, children, "The inboxes did not fill in time.")
+        for body_id in expected:
+            _print_inbox(console, body_id, inbox_of(container.engine, body_id))
+        refused = read_topic(bootstrap, container.topics.quarantine)
+        for record in refused:
+            console.print(f"[yellow]quarantined[/yellow] {record['reason']}: {record['detail']}")
+        console.print(f"Read models: {settings.sqlalchemy_url}  ·  logs: {settings.home / 'logs'}")
+        console.print("Try: fourfold inbox city-commission · fourfold quarantine · fourfold broker down")
+        return 0
+    finally:
+        if not keep_running:
+            for child in children:
+                child.stop()
+
+
+def _report_failure(console: Console, children: list[Child], message: str) -> int:
+    console.print(f"[red]{message}[/red]")
+    for child in children:
+        state = "running" if child.alive else f"exited with {child.process.returncode}"
+        console.print(f"  {child.name}: {state}; log: {child.log_path}")
+    return 1
+
+
+def _print_inbox(console: Console, body_id: str, rows: list[dict[str, Any]]) -> None:
+    table = Table(title=f"Inbox of {body_id}")
+    for column in ("event_type", "from", "subject", "classification", "why", "withheld", "summary"):
+        table.add_column(column)
+    for row in rows:
+        payload = json.loads(row["payload"])
+        table.add_row(
+            row["event_type"],
+            row["source_body"],
+            row["subject"],
+            row["classification"],
+            row["reasons"],
+            row["redacted"] or "-",
+            payload.get("summary", "")[:60],
+        )
+    console.print(table)

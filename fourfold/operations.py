@@ -1,0 +1,56 @@
+"""Operator tasks the CLI and the demo share: provisioning, loading the registry, reading topics."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+
+from fourfold.bootstrap import Container
+from fourfold.registrar import body_ids, correlation_of, load_registry_file, reference_facts
+
+
+def provision(container: Container, bodies: list[str]) -> list[str]:
+    """Core topics, plus an ingest and an inbox topic for each body and the registrar."""
+    s = container.settings
+    created = container.admin.ensure_core()
+    return created + container.admin.ensure_body([s.registrar_body, *bodies])
+
+
+def publish_registry(container: Container, path: Path) -> int:
+    """Create keys for new bodies, then publish the whole file as the registrar; returns a count."""
+    registry = load_registry_file(path)
+    bodies = body_ids(registry)
+    provision(container, bodies)
+    keys = container.keys
+    registrar = container.settings.registrar_body
+    keys.load_or_create(registrar)
+    now = datetime.now(UTC)
+    count = 0
+    with container.publisher(registrar) as publisher:
+        for fact in reference_facts(registry, lambda b: keys.load_or_create(b).verify_key):
+            payload, subject = fact
+            publisher.publish(payload, subject=subject, occurred_at=now, correlation_id=correlation_of(fact))
+            count += 1
+    return count
+
+
+def read_topic(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[dict[str, Any]]:
+    """Every record on ``topic`` (committed only), as JSON objects, oldest first per partition."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        consumer_timeout_ms=timeout_ms,
+    )
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        consumer.assign([TopicPartition(topic, p) for p in partitions])
+        consumer.seek_to_beginning()
+        return [json.loads(record.value) for record in consumer]
+    finally:
+        consumer.close()

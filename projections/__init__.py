@@ -1,0 +1,1 @@
+"""Read models built from the log and the inboxes, with offsets tracked in the same transaction."""

@@ -1,0 +1,1 @@
+"""Stream processors: the router that checks, logs and routes every event by jurisdiction."""

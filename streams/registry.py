@@ -1,0 +1,125 @@
+"""The reference data the router needs, rebuilt from reference events (last fact per entity wins)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any, TypeVar
+
+from schemas import Envelope, VerifyKey
+from schemas.enums import BodyKind, JurisdictionRole
+from schemas.events.reference import (
+    BodyRegistered,
+    CadreRegistered,
+    JurisdictionAssigned,
+    RegionRegistered,
+    SigningKeyRegistered,
+    SigningKeyRevoked,
+    UnitRegistered,
+)
+
+T = TypeVar("T")
+
+
+class UnknownKey(LookupError):
+    """Raised when an event names a signing key never registered to its source body."""
+
+
+class RevokedKey(LookupError):
+    """Raised when an event is signed with a key its body has revoked."""
+
+
+def entity_key(event: Envelope[Any]) -> str:
+    """The compaction key of a reference event: one entity, one latest fact."""
+    p = event.payload
+    match p:
+        case RegionRegistered():
+            return f"region:{p.region_id}"
+        case BodyRegistered():
+            return f"body:{p.body_id}"
+        case UnitRegistered():
+            return f"unit:{p.unit_id}"
+        case CadreRegistered():
+            return f"cadre:{p.cadre_id}"
+        case JurisdictionAssigned():
+            return f"jurisdiction:{p.body_id}:{p.role}"
+        case SigningKeyRegistered() | SigningKeyRevoked():
+            return f"key:{p.body_id}:{p.key_id}"
+    raise ValueError(f"{event.event_type} is not reference data")
+
+
+class Registry:
+    """Regions, bodies, units, cadres, jurisdictions and keys, as of the reference events applied."""
+
+    def __init__(self) -> None:
+        self._latest: dict[str, Envelope[Any]] = {}
+        self._anchors: dict[tuple[str, str], VerifyKey] = {}
+
+    def trust(self, body_id: str, key: VerifyKey) -> None:
+        """Accept ``key`` for ``body_id`` without a registration: the registrar's trust anchor."""
+        self._anchors[(body_id, key.key_id)] = key
+
+    def apply(self, event: Envelope[Any]) -> bool:
+        """Take a reference event unless a newer fact about the same entity is already known."""
+        key = entity_key(event)
+        known = self._latest.get(key)
+        if known is not None and _version(known) >= _version(event):
+            return False
+        self._latest[key] = event
+        return True
+
+    def __len__(self) -> int:
+        return len(self._latest)
+
+    def region(self, region_id: str) -> RegionRegistered | None:
+        return self._get(f"region:{region_id}", RegionRegistered)
+
+    def body(self, body_id: str) -> BodyRegistered | None:
+        return self._get(f"body:{body_id}", BodyRegistered)
+
+    def unit(self, unit_id: str) -> UnitRegistered | None:
+        return self._get(f"unit:{unit_id}", UnitRegistered)
+
+    def cadre(self, cadre_id: str) -> CadreRegistered | None:
+        return self._get(f"cadre:{cadre_id}", CadreRegistered)
+
+    def bodies(self, kind: BodyKind | None = None) -> Iterator[BodyRegistered]:
+        for key, event in self._latest.items():
+            if key.startswith("body:") and (kind is None or event.payload.kind == kind):
+                yield event.payload
+
+    def jurisdictions(self, role: JurisdictionRole) -> Iterator[JurisdictionAssigned]:
+        suffix = f":{role}"
+        for key, event in self._latest.items():
+            if key.startswith("jurisdiction:") and key.endswith(suffix):
+                yield event.payload
+
+    def region_chain(self, region_id: str) -> list[str]:
+        """The region and its ancestors, nearest first."""
+        chain: list[str] = []
+        current: str | None = region_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            region = self.region(current)
+            current = region.parent_region_id if region else None
+        return chain
+
+    def verify_key(self, body_id: str, key_id: str | None) -> VerifyKey:
+        """The registered, unrevoked public key ``key_id`` of ``body_id``."""
+        anchor = self._anchors.get((body_id, key_id or ""))
+        if anchor is not None:
+            return anchor
+        event = self._latest.get(f"key:{body_id}:{key_id}")
+        if event is None:
+            raise UnknownKey(f"key {key_id!r} is not registered to body {body_id!r}")
+        if isinstance(event.payload, SigningKeyRevoked):
+            raise RevokedKey(f"key {key_id!r} of body {body_id!r} was revoked: {event.payload.reason}")
+        return VerifyKey.from_text(event.payload.key_id, event.payload.public_key)
+
+    def _get(self, key: str, cls: type[T]) -> T | None:
+        event = self._latest.get(key)
+        return event.payload if event is not None and isinstance(event.payload, cls) else None
+
+
+def _version(event: Envelope[Any]) -> tuple[datetime, str]:
+    return (event.occurred_at, str(event.event_id))
