@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", description="Log level of workers and the CLI.")
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as FOURFOLD_* variables, for the child processes the bus starts."""
+        env = {}
+        for name, value in self.model_dump(exclude_none=True).items():
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[f"FOURFOLD_{name.upper()}"] = str(value)
+        return env
+
     @property
     def bootstrap_servers(self) -> str:
         return self.kafka_bootstrap or f"127.0.0.1:{self.kafka_port}"

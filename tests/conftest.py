@@ -1,0 +1,164 @@
+"""Shared fixtures: the real local broker (once per session), unique topic prefixes, databases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fourfold.bootstrap import Container
+from fourfold.demo import wait_for
+from fourfold.operations import publish_registry, read_topic
+from fourfold.processes import Child
+from fourfold.registrar import DEMO_REGISTRY
+from fourfold.settings import Settings
+from projections.inbox import inbox_of
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    """The environment's settings, with the broker state kept in the repository's .fourfold."""
+    settings = Settings()
+    if settings.uses_local_broker and not settings.home.is_absolute():
+        settings = settings.model_copy(update={"home": ROOT / settings.home})
+    return settings
+
+
+@pytest.fixture(scope="session")
+def bootstrap(base_settings: Settings) -> str:
+    """Bootstrap servers of the real broker: the configured cluster, or the local one (started once)."""
+    return Container(base_settings).ensure_broker()
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A topic prefix of this test's own, so tests never see each other's records."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+def _postgres_url(base_settings: Settings) -> str | None:
+    url = base_settings.test_postgres_url
+    return url.get_secret_value() if url else None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, base_settings: Settings) -> Iterator[str]:
+    """A fresh, empty database: SQLite always; PostgreSQL when FOURFOLD_TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'readmodels.db'}"
+        return
+    admin_url = _postgres_url(base_settings)
+    if admin_url is None:
+        pytest.skip("FOURFOLD_TEST_POSTGRES_URL is not set")
+    yield from _fresh_postgres_database(admin_url)
+
+
+def _fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"ff_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def bus_settings(base_settings: Settings, bootstrap: str, prefix: str, tmp_path: Path) -> Settings:
+    """Settings for one test's own bus: the shared broker, its own topics, keys and SQLite file."""
+    return base_settings.model_copy(
+        update={
+            "kafka_bootstrap": bootstrap,
+            "topic_prefix": prefix,
+            "home": tmp_path / "home",
+            "database_url": None,
+            "partitions": 2,
+        }
+    )
+
+
+@pytest.fixture
+def container(bus_settings: Settings) -> Iterator[Container]:
+    yield Container(bus_settings)
+
+
+class RunningBus:
+    """One test's whole bus: its topics, the registry loaded, a router worker and a projector."""
+
+    def __init__(self, container: Container, log_dir: Path):
+        self.container = container
+        self.settings = container.settings
+        self.log_dir = log_dir
+        self.children: list[Child] = []
+
+    def start(
+        self, *, registry: Path = DEMO_REGISTRY, worker: bool = True, projector: bool = True
+    ) -> RunningBus:
+        count = publish_registry(self.container, registry)
+        if worker:
+            self.start_worker()
+        if projector:
+            self.start_projector()
+        if worker:
+            self.wait_until(
+                lambda: len(self.records(self.container.topics.reference)) >= count,
+                90,
+                "the router to take in the registry",
+            )
+        return self
+
+    def start_worker(self, name: str = "worker") -> Child:
+        child = Child(name, ["worker"], self.log_dir, env=self.settings.to_env())
+        self.children.append(child)
+        return child
+
+    def start_projector(self, name: str = "projector") -> Child:
+        child = Child(name, ["project"], self.log_dir, env=self.settings.to_env())
+        self.children.append(child)
+        return child
+
+    def publish(self, body_id: str, event: Any) -> None:
+        with self.container.publisher(body_id) as publisher:
+            publisher.publish_event(event)
+
+    def send_raw(self, body_id: str, value: bytes, key: str = "raw") -> None:
+        with self.container.publisher(body_id) as publisher:
+            publisher.send_raw(key, value)
+
+    def records(self, topic: str) -> list[dict[str, Any]]:
+        return read_topic(self.settings.bootstrap_servers, topic, timeout_ms=500)
+
+    def inbox(self, body_id: str) -> list[dict[str, Any]]:
+        return inbox_of(self.container.engine, body_id)
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        ok = wait_for(condition, timeout, give_up=lambda: not all(c.alive for c in self.children))
+        if not ok:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {c.name} ---\n{c.log_path.read_text()[-4000:]}" for c in self.children)
+
+    def stop(self) -> None:
+        for child in self.children:
+            child.stop()
+
+
+@pytest.fixture
+def running_bus(container: Container, tmp_path: Path) -> Iterator[RunningBus]:
+    """A started bus on SQLite: registry loaded, worker and projector running."""
+    bus = RunningBus(container, tmp_path / "logs")
+    try:
+        yield bus
+    finally:
+        bus.stop()

@@ -1,0 +1,37 @@
+"""A clue published through the SDK reaches the right inboxes; bad input is quarantined."""
+
+from __future__ import annotations
+
+import pytest
+
+from fourfold.demo import forged, scenario
+from schemas import SigningKey, encode_event
+
+pytestmark = pytest.mark.e2e
+
+
+def test_clue_reaches_the_body_with_jurisdiction_and_bad_input_is_quarantined(running_bus):
+    bus = running_bus.start()
+    clue, district_clue = scenario()
+    bus.send_raw("city-letters", b"\xff not json at all")
+    bus.send_raw("city-letters", encode_event(forged(SigningKey.generate("city-letters:1"))))
+    bus.publish(clue.body_id, clue.event)
+    bus.publish(district_clue.body_id, district_clue.event)
+
+    bus.wait_until(lambda: len(bus.inbox("yuzhong-commission")) == 1, 60, "the district clue")
+    bus.wait_until(lambda: len(bus.inbox("city-commission")) == 1, 60, "the municipal clue")
+
+    [row] = bus.inbox("city-commission")
+    assert row["event_id"] == str(clue.event.event_id)
+    assert row["reasons"] == "jurisdiction"
+    assert row["redacted"] == "payload.informant"
+    assert "informant" in row["payload"] and "A. Citizen" not in row["payload"]
+    [register] = bus.inbox("city-case-mgmt")
+    assert register["reasons"] == "clue_register"
+    assert "A. Citizen" in register["payload"]
+    assert bus.inbox("jiangbei-commission") == []
+
+    reasons = sorted(r["reason"] for r in bus.records(bus.container.topics.quarantine))
+    assert reasons == ["bad_signature", "invalid"]
+    logged = bus.records(bus.container.topics.log)
+    assert {e["event_id"] for e in logged} >= {str(clue.event.event_id), str(district_clue.event.event_id)}
