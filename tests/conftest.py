@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from fourfold.bootstrap import Container
 from fourfold.demo import wait_for
@@ -155,10 +156,26 @@ class RunningBus:
 
 
 @pytest.fixture
-def running_bus(container: Container, tmp_path: Path) -> Iterator[RunningBus]:
-    """A started bus on SQLite: registry loaded, worker and projector running."""
-    bus = RunningBus(container, tmp_path / "logs")
+def make_bus(bus_settings: Settings, tmp_path: Path) -> Iterator[Callable[..., RunningBus]]:
+    """Builds unstarted buses on this test's topics, optionally on another database; stops them all."""
+    buses: list[RunningBus] = []
+
+    def build(database_url: str | None = None) -> RunningBus:
+        settings = bus_settings
+        if database_url is not None:
+            settings = settings.model_copy(update={"database_url": SecretStr(database_url)})
+        bus = RunningBus(Container(settings), tmp_path / f"logs{len(buses)}")
+        buses.append(bus)
+        return bus
+
     try:
-        yield bus
+        yield build
     finally:
-        bus.stop()
+        for bus in buses:
+            bus.stop()
+
+
+@pytest.fixture
+def running_bus(make_bus: Callable[..., RunningBus]) -> RunningBus:
+    """An unstarted bus on SQLite; call ``.start()`` to load the registry and run worker and projector."""
+    return make_bus()

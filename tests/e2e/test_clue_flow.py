@@ -10,8 +10,8 @@ from schemas import SigningKey, encode_event
 pytestmark = pytest.mark.e2e
 
 
-def test_clue_reaches_the_body_with_jurisdiction_and_bad_input_is_quarantined(running_bus):
-    bus = running_bus.start()
+def test_clue_reaches_the_body_with_jurisdiction_and_bad_input_is_quarantined(make_bus, database_url):
+    bus = make_bus(database_url).start()
     clue, district_clue = scenario()
     bus.send_raw("city-letters", b"\xff not json at all")
     bus.send_raw("city-letters", encode_event(forged(SigningKey.generate("city-letters:1"))))

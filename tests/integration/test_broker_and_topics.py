@@ -1,0 +1,47 @@
+"""The local broker answers, and topics are created idempotently with their configs."""
+
+from __future__ import annotations
+
+import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
+
+from fourfold.bootstrap import Container
+
+pytestmark = pytest.mark.integration
+
+
+def _configs(bootstrap: str, topic: str) -> dict[str, str]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        return {name: entry["value"] for name, entry in described["topic"][topic].items()}
+    finally:
+        admin.close()
+
+
+def test_local_broker_reports_itself_running(base_settings, bootstrap):
+    container = Container(base_settings)
+    if not container.settings.uses_local_broker:
+        pytest.skip("an external cluster is configured")
+    status = container.local_broker.status()
+    assert status.running and status.answering and status.bootstrap == bootstrap
+
+
+def test_topics_are_created_once_with_explicit_configs(container: Container, bootstrap: str):
+    admin = container.admin
+    created = admin.ensure_core() + admin.ensure_body(["city-letters"])
+    topics = container.topics
+    assert sorted(created) == sorted(
+        [
+            topics.log,
+            topics.reference,
+            topics.quarantine,
+            topics.ingest("city-letters"),
+            topics.inbox("city-letters"),
+        ]
+    )
+    assert admin.ensure_core() == [] and admin.ensure_body(["city-letters"]) == []
+    assert _configs(bootstrap, topics.log)["retention.ms"] == "-1"
+    assert _configs(bootstrap, topics.reference)["cleanup.policy"] == "compact"
+    assert admin.existing(topics.ingest_pattern) == [topics.ingest("city-letters")]
