@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from fourfold.bootstrap import Container
 from fourfold.processes import Child
@@ -74,7 +73,7 @@ def scenario() -> list[ScenarioEvent]:
                     clue_id="clue-0002",
                     unit_id="yuzhong-hospital",
                     cadre_id="cadre-sun",
-                    summary="Report of irregular procurement approvals in the hospital's logistics department.",
+                    summary="Report of irregular procurement approvals in the hospital's logistics unit.",
                 ),
                 source_body="city-letters",
                 occurred_at=at.replace(hour=11),
@@ -178,18 +177,13 @@ def _report_failure(console: Console, children: list[Child], message: str) -> in
 
 
 def _print_inbox(console: Console, body_id: str, rows: list[dict[str, Any]]) -> None:
-    table = Table(title=f"Inbox of {body_id}")
-    for column in ("event_type", "from", "subject", "classification", "why", "withheld", "summary"):
-        table.add_column(column)
+    console.rule(f"[bold]Inbox of {body_id}[/bold] ({len(rows)})")
     for row in rows:
         payload = json.loads(row["payload"])
-        table.add_row(
-            row["event_type"],
-            row["source_body"],
-            row["subject"],
-            row["classification"],
-            row["reasons"],
-            row["redacted"] or "-",
-            payload.get("summary", "")[:60],
+        withheld = f" · withheld: {row['redacted']}" if row["redacted"] else ""
+        console.print(
+            f"[bold]{row['event_type']}[/bold] from {row['source_body']} about {row['subject']}"
+            f" \\[{row['classification']}] · why: {row['reasons']}{withheld}"
         )
-    console.print(table)
+        if payload.get("summary"):
+            console.print(f"  {payload['summary']}", style="dim")
