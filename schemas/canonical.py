@@ -10,17 +10,23 @@ from pydantic import BaseModel
 
 
 def canonical_json(data: Any) -> bytes:
+    """UTF-8 JSON with sorted keys and no insignificant whitespace."""
     return json.dumps(
         data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
 
 
 def canonical_bytes(event: BaseModel, *, signed: bool = False) -> bytes:
-    """Canonical bytes of an event; without the signature unless ``signed`` (what is signed)."""
+    """Canonical bytes of an event, without the signature unless ``signed`` (what is signed).
+
+    Fields that were never set are left out, so a reader that has since gained an optional
+    field still reproduces, byte for byte, what an older writer signed.
+    """
     exclude = None if signed else {"signature"}
-    return canonical_json(event.model_dump(mode="json", exclude=exclude))
+    return canonical_json(event.model_dump(mode="json", exclude=exclude, exclude_unset=True))
 
 
 def event_digest(event: BaseModel) -> str:
-    """SHA-256 of the signed canonical form: the event's fingerprint."""
-    return hashlib.sha256(canonical_bytes(event, signed=True)).hexdigest()
+    """SHA-256 of the event's wire bytes (as read, for an upcast event): its fingerprint."""
+    wire = getattr(event, "_wire", None)
+    return hashlib.sha256(wire or canonical_bytes(event, signed=True)).hexdigest()

@@ -1,26 +1,119 @@
-"""The explicit registry from event_type to payload class."""
+"""The explicit registry from event_type to payload class, grouped by flow."""
 
 from __future__ import annotations
 
-from schemas.envelope import Payload
+from functools import cache
+from typing import Any
+
+from schemas.envelope import Envelope, Payload, envelope_class
 from schemas.errors import UnknownEventType
-from schemas.events import clock, clues, coordination, inspection, rectification, reference, sharing
+from schemas.events.clock import ClockTicked
+from schemas.events.clues import (
+    ClueDisposed,
+    ClueRegraded,
+    ClueTransferred,
+    ProblemClueReceived,
+    SupervisionFindingRecorded,
+)
+from schemas.events.coordination import (
+    CaseConcluded,
+    CaseReformRecommended,
+    CollaborativeOversightApproved,
+    CollaborativeOversightCompleted,
+    CollaborativeOversightProposed,
+    PlanItemCompleted,
+    PlanItemOverdue,
+    ProgressReportIssued,
+    SupervisionPlanIssued,
+)
+from schemas.events.inspection import (
+    BriefingRequested,
+    BriefingSubmitted,
+    ClueHandedOver,
+    ConsultationAnswered,
+    ConsultationRequested,
+    InspectionFindingReported,
+    InspectionRoundPlanned,
+)
+from schemas.events.rectification import (
+    RectificationCompleted,
+    RectificationOverdue,
+    RectificationProgressReported,
+    RectificationRequired,
+    RectificationVerified,
+)
+from schemas.events.reference import (
+    BodyRegistered,
+    CadreRegistered,
+    JurisdictionAssigned,
+    RegionRegistered,
+    SigningKeyRegistered,
+    SigningKeyRevoked,
+    UnitRegistered,
+)
+from schemas.events.sharing import (
+    DailySupervisionReported,
+    OutstandingIssueNotified,
+    SystemicIssueDetected,
+)
 
-_MODULES = (reference, clock, clues, inspection, rectification, sharing, coordination)
-
-EVENT_TYPES: dict[str, type[Payload]] = {
-    cls.event_type: cls
-    for module in _MODULES
-    for cls in vars(module).values()
-    if isinstance(cls, type) and issubclass(cls, Payload) and cls is not Payload
+GROUPS: dict[str, tuple[type[Payload], ...]] = {
+    "Reference data": (
+        RegionRegistered,
+        BodyRegistered,
+        UnitRegistered,
+        CadreRegistered,
+        JurisdictionAssigned,
+        SigningKeyRegistered,
+        SigningKeyRevoked,
+    ),
+    "Time": (ClockTicked,),
+    "Findings and clues": (
+        SupervisionFindingRecorded,
+        ProblemClueReceived,
+        ClueRegraded,
+        ClueTransferred,
+        ClueDisposed,
+    ),
+    "Inspection": (
+        InspectionRoundPlanned,
+        BriefingRequested,
+        BriefingSubmitted,
+        ConsultationRequested,
+        ConsultationAnswered,
+        InspectionFindingReported,
+        ClueHandedOver,
+    ),
+    "Rectification": (
+        RectificationRequired,
+        RectificationProgressReported,
+        RectificationCompleted,
+        RectificationVerified,
+        RectificationOverdue,
+    ),
+    "Sharing": (OutstandingIssueNotified, DailySupervisionReported, SystemicIssueDetected),
+    "Coordination": (
+        CollaborativeOversightProposed,
+        CollaborativeOversightApproved,
+        CollaborativeOversightCompleted,
+        SupervisionPlanIssued,
+        PlanItemCompleted,
+        PlanItemOverdue,
+        CaseConcluded,
+        CaseReformRecommended,
+        ProgressReportIssued,
+    ),
 }
+"""Every event type, in the order of DOMAIN.md §3; the catalogue document follows it."""
 
-REFERENCE_TYPES = frozenset(
-    name for name, cls in EVENT_TYPES.items() if cls.__module__ == reference.__name__
-)
+EVENT_TYPES: dict[str, type[Payload]] = {cls.event_type: cls for group in GROUPS.values() for cls in group}
+
+REFERENCE_TYPES = frozenset(cls.event_type for cls in GROUPS["Reference data"])
+CLOCK_TYPES = frozenset({ClockTicked.event_type})
 DERIVED_TYPES = frozenset(
-    name for name, cls in EVENT_TYPES.items() if not cls.publishers and name != "ClockTicked"
+    name for name, cls in EVENT_TYPES.items() if not cls.publishers and name not in CLOCK_TYPES
 )
+"""Events only the bus emits, derived from others; no body may publish them."""
 
 
 def payload_class(event_type: str) -> type[Payload]:
@@ -28,3 +121,9 @@ def payload_class(event_type: str) -> type[Payload]:
         return EVENT_TYPES[event_type]
     except KeyError:
         raise UnknownEventType(event_type) from None
+
+
+@cache
+def envelope_for(event_type: str) -> type[Envelope[Any]]:
+    """The envelope model that reads events of ``event_type``."""
+    return envelope_class(payload_class(event_type))

@@ -2,44 +2,32 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from schemas.enums import LabelledEnum
 
 
-class FindingCategory(StrEnum):
-    EIGHT_POINT_RULES = "eight_point_rules"
-    FORMALISM_BUREAUCRATISM = "formalism_bureaucratism"
-    ABUSE_OF_POWER = "abuse_of_power"
-    CORRUPTION = "corruption"
-    WEAK_RECTIFICATION = "weak_rectification"
-    POLITICAL_DISCIPLINE = "political_discipline"
-    ORGANISATIONAL_DISCIPLINE = "organisational_discipline"
-    INTEGRITY_DISCIPLINE = "integrity_discipline"
-    MASS_DISCIPLINE = "mass_discipline"
-    WORK_DISCIPLINE = "work_discipline"
-    DERELICTION_OF_DUTY = "dereliction_of_duty"
+class FindingCategory(LabelledEnum):
+    """What kind of problem a finding is; one category at many units is a systemic issue."""
 
-    @property
-    def label_zh(self) -> str:
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        return _LABELS[self][1]
-
-
-_LABELS: dict[FindingCategory, tuple[str, str]] = {
-    FindingCategory.EIGHT_POINT_RULES: ("违反中央八项规定精神", "Breach of the eight-point rules"),
-    FindingCategory.FORMALISM_BUREAUCRATISM: ("形式主义、官僚主义", "Formalism and bureaucratism"),
-    FindingCategory.ABUSE_OF_POWER: ("滥用职权", "Abuse of power"),
-    FindingCategory.CORRUPTION: ("贪污贿赂", "Corruption and bribery"),
-    FindingCategory.WEAK_RECTIFICATION: ("整改不力", "Weak rectification"),
-    FindingCategory.POLITICAL_DISCIPLINE: ("违反政治纪律", "Breach of political discipline"),
-    FindingCategory.ORGANISATIONAL_DISCIPLINE: (
+    EIGHT_POINT_RULES = (
+        "eight_point_rules",
+        "违反中央八项规定精神",
+        "Breach of the eight-point rules",
+    )
+    FORMALISM_BUREAUCRATISM = (
+        "formalism_bureaucratism",
+        "形式主义、官僚主义",
+        "Formalism and bureaucratism",
+    )
+    ABUSE_OF_POWER = "abuse_of_power", "滥用职权", "Abuse of power"
+    CORRUPTION = "corruption", "贪污贿赂", "Corruption and bribery"
+    WEAK_RECTIFICATION = "weak_rectification", "整改不力", "Weak rectification"
+    POLITICAL_DISCIPLINE = "political_discipline", "违反政治纪律", "Breach of political discipline"
+    ORGANISATIONAL_DISCIPLINE = (
+        "organisational_discipline",
         "违反组织纪律",
         "Breach of organisational discipline",
-    ),
-    FindingCategory.INTEGRITY_DISCIPLINE: ("违反廉洁纪律", "Breach of integrity discipline"),
-    FindingCategory.MASS_DISCIPLINE: ("违反群众纪律", "Breach of mass discipline"),
-    FindingCategory.WORK_DISCIPLINE: ("违反工作纪律", "Breach of work discipline"),
-    FindingCategory.DERELICTION_OF_DUTY: ("失职失责", "Dereliction of duty"),
-}
+    )
+    INTEGRITY_DISCIPLINE = "integrity_discipline", "违反廉洁纪律", "Breach of integrity discipline"
+    MASS_DISCIPLINE = "mass_discipline", "违反群众纪律", "Breach of mass discipline"
+    WORK_DISCIPLINE = "work_discipline", "违反工作纪律", "Breach of work discipline"
+    DERELICTION_OF_DUTY = "dereliction_of_duty", "失职失责", "Dereliction of duty"

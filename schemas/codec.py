@@ -2,65 +2,124 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails, from_json
 
 from schemas.canonical import canonical_bytes, canonical_json
-from schemas.catalogue import payload_class
+from schemas.catalogue import envelope_for, payload_class
 from schemas.envelope import Envelope
-from schemas.errors import InvalidEvent
+from schemas.errors import EventTooLarge, InvalidEvent, NotCanonical
 from schemas.upcasting import upcast
 
 MAX_EVENT_BYTES = 65_536
-"""The default limit on one encoded event; large attachments do not belong on the bus."""
+"""64 KiB: the largest encoded event; large attachments do not belong on the bus."""
 
 
-def encode_event(event: Envelope) -> bytes:  # type: ignore[type-arg]
-    """The wire form of an event: its signed canonical bytes."""
-    return canonical_bytes(event, signed=True)
+def encode_event(event: Envelope[Any], *, max_bytes: int = MAX_EVENT_BYTES) -> bytes:
+    """The wire form of an event: its signed canonical bytes (for an upcast event, as read)."""
+    raw = event._wire or canonical_bytes(event, signed=True)
+    if len(raw) > max_bytes:
+        raise EventTooLarge(
+            f"{event.event_type} event {event.event_id} is {len(raw)} bytes encoded,"
+            f" over the limit of {max_bytes} bytes",
+            event_type=event.event_type,
+        )
+    return raw
 
 
-def decode_event(raw: bytes, *, max_bytes: int = MAX_EVENT_BYTES) -> Envelope:  # type: ignore[type-arg]
-    """Validate ``raw`` into a typed event, upcasting older schema versions; or raise InvalidEvent."""
+def decode_event(raw: bytes, *, max_bytes: int = MAX_EVENT_BYTES) -> Envelope[Any]:
+    """Validate ``raw`` into a typed event, upcasting an older schema version, or raise."""
     data = _parse_object(raw, max_bytes)
     event_type = data.get("event_type")
     if not isinstance(event_type, str):
-        raise InvalidEvent("field 'event_type': expected a string naming the event type")
-    cls = payload_class(event_type)
-    upcasted = upcast(event_type, data)
-    if upcasted is not data:
-        raw = canonical_json(upcasted)
-    try:
-        return Envelope[cls].model_validate_json(raw)  # type: ignore[valid-type]
-    except ValidationError as exc:
-        raise _explain(event_type, exc) from None
+        raise InvalidEvent(f"event_type: expected a string naming the event type, got {_short(event_type)}")
+    model = envelope_for(event_type)
+    if data.get("schema_version") != payload_class(event_type).schema_version:
+        return _read_older(model, raw, data, event_type)
+    event = _validate(model, raw, event_type)
+    _require_canonical(canonical_bytes(event, signed=True), raw, event_type)
+    event._wire = raw
+    return event
 
 
-def _parse_object(raw: bytes, max_bytes: int) -> dict[str, Any]:
+def _read_older(
+    model: type[Envelope[Any]], raw: bytes, data: dict[str, Any], event_type: str
+) -> Envelope[Any]:
+    _require_canonical(_canonical_or_refuse(data, event_type), raw, event_type)
+    event = _validate(model, canonical_json(upcast(event_type, data)), event_type)
+    event._wire = raw
+    return event
+
+
+def _parse_object(raw: object, max_bytes: int) -> dict[str, Any]:
+    if not isinstance(raw, bytes):
+        raise InvalidEvent(f"event must be bytes, got {type(raw).__name__}")
     if len(raw) > max_bytes:
-        raise InvalidEvent(f"event is {len(raw)} bytes, over the limit of {max_bytes} bytes")
+        raise EventTooLarge(f"event is {len(raw)} bytes, over the limit of {max_bytes} bytes")
     try:
-        text = raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidEvent(f"event is not valid UTF-8 (byte {exc.start})") from None
+        raise InvalidEvent(f"event is not valid UTF-8 (bad byte at offset {exc.start})") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidEvent(f"event is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        data = from_json(raw, allow_inf_nan=False)
+    except ValueError as exc:
+        raise InvalidEvent(f"event is not JSON this reader accepts: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidEvent(f"event must be a JSON object, got {type(data).__name__}")
     return data
 
 
-def _explain(event_type: str, exc: ValidationError) -> InvalidEvent:
-    problems = [
-        f"{'.'.join(str(p) for p in err['loc']) or '(event)'}: {err['msg']}"
-        f" (got {_short(err.get('input'))})"
-        for err in exc.errors(include_url=False)
-    ]
-    return InvalidEvent(f"{event_type}: " + "; ".join(problems), event_type=event_type, problems=problems)
+def _validate(model: type[Envelope[Any]], raw: bytes, event_type: str) -> Envelope[Any]:
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        problems = [_problem(err) for err in exc.errors(include_url=False)]
+        version = payload_class(event_type).schema_version
+        raise InvalidEvent(
+            f"{event_type} v{version}: " + "; ".join(problems),
+            event_type=event_type,
+            problems=problems,
+        ) from None
+
+
+def _problem(err: ErrorDetails) -> str:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+    path = path or "(event)"
+    kind = err["type"]
+    if kind == "missing":
+        return f"{path}: required field is missing"
+    if kind == "extra_forbidden":
+        return f"{path}: unexpected field (not in this schema version), got {_short(err['input'])}"
+    message = err["msg"].removeprefix("Value error, ")
+    return f"{path}: {message}, got {_short(err['input'])}"
+
+
+def _canonical_or_refuse(data: dict[str, Any], event_type: str) -> bytes:
+    try:
+        return canonical_json(data)
+    except ValueError as exc:
+        raise NotCanonical(f"{event_type}: event has no canonical form: {exc}") from None
+
+
+def _require_canonical(expected: bytes, raw: bytes, event_type: str) -> None:
+    if expected == raw:
+        return
+    at = next(
+        (i for i, (a, b) in enumerate(zip(expected, raw, strict=False)) if a != b),
+        min(len(expected), len(raw)),
+    )
+    raise NotCanonical(
+        f"{event_type}: bytes are not in canonical form (sorted keys, no whitespace,"
+        f" timestamps as 2026-01-31T08:00:00.000000Z); first difference at byte {at}:"
+        f" expected {_around(expected, at)}, got {_around(raw, at)}",
+        event_type=event_type,
+    )
+
+
+def _around(raw: bytes, at: int) -> str:
+    return repr(raw[max(0, at - 24) : at + 24].decode("utf-8", errors="replace"))
 
 
 def _short(value: object) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from schemas.enums import BodyKind, Classification, Handling, SubjectKind
-from schemas.types import BodyId, UtcDateTime
+from schemas.types import ID_PATTERN, BodyId, KeyId, MatterId, Signature, UtcDateTime
 
 STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -30,6 +31,11 @@ class Payload(BaseModel):
         super().__init_subclass__(**kwargs)
         cls.event_type = cls.__name__
 
+    def _require_order(self, earlier: str, later: str) -> Self:
+        if getattr(self, earlier) > getattr(self, later):
+            raise ValueError(f"{earlier} must not be after {later}")
+        return self
+
 
 class Subject(BaseModel):
     """What an event is about: a unit, region, cadre or body."""
@@ -37,12 +43,10 @@ class Subject(BaseModel):
     model_config = STRICT
 
     kind: SubjectKind
-    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+    id: str = Field(pattern=ID_PATTERN, description="Identifier of the unit, region, cadre, body.")
 
 
 P = TypeVar("P", bound=Payload)
-
-MatterId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
 class Envelope(BaseModel, Generic[P]):
@@ -50,26 +54,36 @@ class Envelope(BaseModel, Generic[P]):
 
     model_config = STRICT
 
-    event_id: uuid.UUID
-    event_type: str
-    schema_version: int = Field(ge=1)
-    source_body: BodyId
-    occurred_at: UtcDateTime
-    subject: Subject
-    classification: Classification
-    handling: Handling
+    event_id: uuid.UUID = Field(description="Unique; receivers deduplicate on it.")
+    event_type: str = Field(description="Names the payload's class in the catalogue.")
+    schema_version: int = Field(ge=1, description="Version of this event type's schema.")
+    source_body: BodyId = Field(description="The body that says this and signs it.")
+    occurred_at: UtcDateTime = Field(description="When it happened, in UTC.")
+    subject: Subject = Field(description="The unit, region, cadre or body it concerns.")
+    classification: Classification = Field(description="How sensitive it is.")
+    handling: Handling = Field(
+        description="What a receiver may do with it; with classification, the stricter wins."
+    )
     correlation_id: MatterId
-    causation_id: uuid.UUID | None = None
+    causation_id: uuid.UUID | None = Field(None, description="The event that caused this one.")
     payload: P
-    key_id: Annotated[str, StringConstraints(max_length=128)] | None = None
-    signature: Annotated[str, StringConstraints(max_length=128)] | None = None
+    key_id: KeyId | None = Field(None, description="The source body's key that signed it.")
+    signature: Signature | None = None
+
+    _wire: bytes | None = PrivateAttr(default=None)
+    """The exact bytes this event was read as or signed into; for an upcast event, the old ones."""
 
     @model_validator(mode="after")
-    def _type_matches_payload(self) -> Envelope[P]:
+    def _matches_payload(self) -> Envelope[P]:
         expected = type(self.payload)
-        if expected is not Payload and self.event_type != expected.event_type:
+        if expected is Payload:
+            return self
+        if self.event_type != expected.event_type:
+            raise ValueError(f"event_type {self.event_type!r} does not match payload {expected.event_type!r}")
+        if self.schema_version != expected.schema_version:
             raise ValueError(
-                f"event_type {self.event_type!r} does not match payload {expected.event_type!r}"
+                f"schema_version {self.schema_version} is not {expected.event_type}'s"
+                f" current version {expected.schema_version}"
             )
         return self
 
@@ -77,6 +91,24 @@ class Envelope(BaseModel, Generic[P]):
     def matter(self) -> str:
         """The partition key: one matter's events stay in order."""
         return self.correlation_id
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; once changed, it no longer has the bytes it was read as or signed into."""
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            copied._wire = None
+        return copied
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when the fields are, however each was obtained."""
+        if not isinstance(other, Envelope):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+
+def envelope_class(payload_class: type[P]) -> type[Envelope[P]]:
+    """The envelope model parametrised for one payload class."""
+    return cast(type[Envelope[P]], Envelope[payload_class])  # type: ignore[valid-type]
 
 
 def new_event(
@@ -93,7 +125,7 @@ def new_event(
 ) -> Envelope[P]:
     """An unsigned envelope around ``payload``; its matter defaults to its own event id."""
     event_id = event_id or uuid.uuid4()
-    return Envelope[type(payload)](  # type: ignore[misc]
+    return envelope_class(type(payload))(
         event_id=event_id,
         event_type=payload.event_type,
         schema_version=payload.schema_version,

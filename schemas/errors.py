@@ -26,7 +26,22 @@ class UnknownEventType(InvalidEvent):
     reason = "unknown_type"
 
     def __init__(self, event_type: object):
-        super().__init__(f"unknown event type {event_type!r}", event_type=str(event_type))
+        super().__init__(
+            f"unknown event type {event_type!r}: not in the catalogue (docs/events.md)",
+            event_type=str(event_type),
+        )
+
+
+class EventTooLarge(InvalidEvent):
+    """Raised when an encoded event is over the size limit (codec.MAX_EVENT_BYTES by default)."""
+
+    reason = "too_large"
+
+
+class NotCanonical(InvalidEvent):
+    """Raised when well-formed event bytes are not in the one canonical encoding."""
+
+    reason = "not_canonical"
 
 
 class SignatureInvalid(EventError):

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import base64
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic_core import from_json
 
-from schemas.canonical import canonical_bytes
+from schemas.canonical import canonical_bytes, canonical_json
 from schemas.envelope import Envelope
 from schemas.errors import SignatureInvalid
 
-E = TypeVar("E", bound=Envelope)  # type: ignore[type-arg]
+E = TypeVar("E", bound=Envelope[Any])
 
 
 def _b64(raw: bytes) -> str:
@@ -21,7 +22,7 @@ def _b64(raw: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text.encode("ascii"))
+    return base64.b64decode(text.encode("ascii"), altchars=b"-_", validate=True)
 
 
 class VerifyKey:
@@ -86,24 +87,43 @@ class SigningKey:
 
 def sign_event(event: E, key: SigningKey) -> E:
     """A copy of ``event`` stamped with ``key``'s id and its signature over the canonical bytes."""
-    stamped = event.model_copy(update={"key_id": key.key_id, "signature": None})
-    signature = _b64(key.sign(canonical_bytes(stamped)))
-    return stamped.model_copy(update={"signature": signature})
+    signed = event.model_dump(mode="json", exclude={"signature"}, exclude_unset=True)
+    signed["key_id"] = key.key_id
+    signature = _b64(key.sign(canonical_json(signed)))
+    stamped = event.model_copy(update={"key_id": key.key_id, "signature": signature})
+    stamped._wire = canonical_json({**signed, "signature": signature})
+    return stamped
 
 
-def verify_event(event: Envelope, key: VerifyKey) -> None:  # type: ignore[type-arg]
+def verify_event(event: Envelope[Any], key: VerifyKey) -> None:
     """Raise SignatureInvalid, saying what failed, unless ``key`` signed exactly this event."""
+    name = f"{event.event_type} event {event.event_id}"
     if event.signature is None:
-        raise SignatureInvalid(f"event {event.event_id} is not signed")
+        raise SignatureInvalid(f"{name} is not signed")
     if event.key_id != key.key_id:
+        raise SignatureInvalid(f"{name} was signed with key {event.key_id!r}, not {key.key_id!r}")
+    signature = _signature_bytes(event.signature)
+    if signature is None:
+        raise SignatureInvalid(f"{name} has a malformed signature (not 64 bytes of base64url)")
+    if not key.verify(signature, _signed_bytes(event)):
         raise SignatureInvalid(
-            f"event {event.event_id} was signed with key {event.key_id!r}, not {key.key_id!r}"
+            f"signature of {name} by key {key.key_id!r} does not match its content:"
+            " the event was changed after signing, or signed by another key"
         )
+
+
+def _signature_bytes(text: str) -> bytes | None:
     try:
-        signature = _unb64(event.signature)
-    except ValueError as exc:
-        raise SignatureInvalid(f"event {event.event_id} has a malformed signature") from exc
-    if not key.verify(signature, canonical_bytes(event)):
-        raise SignatureInvalid(
-            f"signature of event {event.event_id} by key {key.key_id!r} does not match its content"
-        )
+        raw = _unb64(text)
+    except ValueError:
+        return None
+    return raw if len(raw) == 64 and _b64(raw) == text else None
+
+
+def _signed_bytes(event: Envelope[Any]) -> bytes:
+    """What the signature covers: the bytes as read or signed, without the signature."""
+    if event._wire is None:
+        return canonical_bytes(event)
+    data = from_json(event._wire)
+    data.pop("signature", None)
+    return canonical_json(data)

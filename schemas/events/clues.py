@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel, Field
+
 from schemas.categories import FindingCategory
 from schemas.enums import (
     BodyKind,
@@ -13,8 +15,6 @@ from schemas.enums import (
 )
 from schemas.envelope import STRICT, Payload
 from schemas.types import BodyId, CadreId, ClueId, Name, RecordId, Text, UnitId
-
-from pydantic import BaseModel
 
 _SUPERVISORS = frozenset(
     {
@@ -35,12 +35,12 @@ _CLUE_RECEIVERS = frozenset(
         BodyKind.STATIONED_AGENCY,
     }
 )
-_CLUE_HOLDERS = frozenset(
-    {BodyKind.COMMISSION, BodyKind.CASE_MANAGEMENT, BodyKind.REVIEW_INVESTIGATION}
-)
+_CLUE_HOLDERS = frozenset({BodyKind.COMMISSION, BodyKind.CASE_MANAGEMENT, BodyKind.REVIEW_INVESTIGATION})
 
 
 class SupervisionFindingRecorded(Payload):
+    """A supervising body found a problem at a unit in its daily work."""
+
     publishers = _SUPERVISORS
     receivers = (
         "the contact office of the unit, its stationed agency, the lower-level commission "
@@ -59,10 +59,12 @@ class Informant(BaseModel):
 
     model_config = STRICT
     name: Name
-    contact: Name | None = None
+    contact: Name | None = Field(None, description="How to reach the informant.")
 
 
 class ProblemClueReceived(Payload):
+    """A lead that an official may have broken discipline or law reached a body."""
+
     publishers = _CLUE_RECEIVERS
     receivers = (
         "the body with jurisdiction over the cadre's management level (transferred there "
@@ -71,14 +73,23 @@ class ProblemClueReceived(Payload):
     )
     clue_id: ClueId
     unit_id: UnitId
-    cadre_id: CadreId | None = None
+    cadre_id: CadreId | None = Field(None, description="The cadre concerned, if one is named.")
     summary: Text
-    reliability: SourceReliability = SourceReliability.X
-    credibility: InformationCredibility = InformationCredibility.CANNOT_JUDGE
-    informant: Informant | None = None
+    reliability: SourceReliability = Field(
+        SourceReliability.X, description="How reliable the source is (A, B, C, or X unknown)."
+    )
+    credibility: InformationCredibility = Field(
+        InformationCredibility.CANNOT_JUDGE,
+        description="How credible the information is (1 known true ... 4 cannot be judged).",
+    )
+    informant: Informant | None = Field(
+        None, description="Protected: withheld from every body but these two offices."
+    )
 
 
 class ClueRegraded(Payload):
+    """A clue's source reliability and information credibility were graded anew."""
+
     publishers = _CLUE_HOLDERS | _CLUE_RECEIVERS
     receivers = "the clue's holder and case management"
     clue_id: ClueId
@@ -99,6 +110,8 @@ class ClueTransferred(Payload):
 
 
 class ClueDisposed(Payload):
+    """The clue's holder disposed of it in one of the four ways."""
+
     publishers = _CLUE_HOLDERS
     receivers = "the clue's holder and case management"
     clue_id: ClueId

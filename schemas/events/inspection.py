@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 
 from schemas.categories import FindingCategory
 from schemas.enums import BodyKind, Severity
@@ -23,16 +25,24 @@ _BRIEFERS = frozenset(
 
 
 class InspectionRoundPlanned(Payload):
+    """An inspection round over named units; the bus asks their briefers to brief the team."""
+
     publishers = _INSPECTION
     receivers = "the team; briefing requests go to each inspected unit's briefers"
     round_id: RecordId
     team_body_id: BodyId
-    unit_ids: tuple[UnitId, ...] = Field(min_length=1)
+    unit_ids: tuple[UnitId, ...] = Field(min_length=1, max_length=500)
     starts_at: UtcDateTime
     ends_at: UtcDateTime
 
+    @model_validator(mode="after")
+    def _starts_before_end(self) -> Self:
+        return self._require_order("starts_at", "ends_at")
+
 
 class BriefingRequested(Payload):
+    """Derived: a body must brief the inspection team on an inspected unit before a round."""
+
     receivers = "the body asked to brief"
     round_id: RecordId
     unit_id: UnitId
@@ -42,6 +52,8 @@ class BriefingRequested(Payload):
 
 
 class BriefingSubmitted(Payload):
+    """A body briefed the inspection team on an inspected unit."""
+
     publishers = _BRIEFERS
     receivers = "the inspection team of the round"
     round_id: RecordId
@@ -51,6 +63,8 @@ class BriefingSubmitted(Payload):
 
 
 class ConsultationRequested(Payload):
+    """During a round the inspection team consults a body or asks it for information."""
+
     publishers = _INSPECTION
     receivers = "the body consulted"
     round_id: RecordId
@@ -60,6 +74,8 @@ class ConsultationRequested(Payload):
 
 
 class ConsultationAnswered(Payload):
+    """The body consulted answered the inspection team."""
+
     publishers = _BRIEFERS
     receivers = "the inspection team of the round"
     round_id: RecordId
@@ -69,6 +85,8 @@ class ConsultationAnswered(Payload):
 
 
 class InspectionFindingReported(Payload):
+    """An inspection found a problem at a unit; it becomes a rectification task."""
+
     publishers = _INSPECTION
     receivers = "the contact office, the stationed agency and the lower-level commission"
     round_id: RecordId
@@ -87,5 +105,5 @@ class ClueHandedOver(Payload):
     round_id: RecordId
     clue_id: ClueId
     unit_id: UnitId
-    cadre_id: CadreId | None = None
+    cadre_id: CadreId | None = Field(None, description="The cadre concerned, if one is named.")
     summary: Text

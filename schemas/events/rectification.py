@@ -21,17 +21,21 @@ _RECEIVERS = "the supervising bodies named in the requirement"
 
 
 class RectificationRequired(Payload):
+    """A unit must fix a problem by a deadline, supervised by the bodies named."""
+
     publishers = _SUPERVISORS
     receivers = _RECEIVERS
     rectification_id: RecordId
     unit_id: UnitId
-    finding_id: RecordId | None = None
+    finding_id: RecordId | None = Field(None, description="The finding that requires it, if any.")
     description: Text
     deadline: UtcDateTime
-    supervising_bodies: tuple[BodyId, ...] = Field(min_length=1)
+    supervising_bodies: tuple[BodyId, ...] = Field(min_length=1, max_length=50)
 
 
 class RectificationProgressReported(Payload):
+    """How far a rectification has come."""
+
     publishers = _SUPERVISORS
     receivers = _RECEIVERS
     rectification_id: RecordId
@@ -40,6 +44,8 @@ class RectificationProgressReported(Payload):
 
 
 class RectificationCompleted(Payload):
+    """The unit reports the rectification done; it awaits verification."""
+
     publishers = _SUPERVISORS
     receivers = _RECEIVERS
     rectification_id: RecordId
@@ -47,6 +53,8 @@ class RectificationCompleted(Payload):
 
 
 class RectificationVerified(Payload):
+    """A supervising body checked a completed rectification and accepted or rejected it."""
+
     publishers = _SUPERVISORS
     receivers = _RECEIVERS
     rectification_id: RecordId

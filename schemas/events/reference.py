@@ -2,47 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
 from schemas.enums import BodyKind, JurisdictionRole, ManagementLevel, UnitLevel
 from schemas.envelope import Payload
-from schemas.types import BodyId, CadreId, Name, RegionId, UnitId
+from schemas.types import BodyId, CadreId, KeyId, Name, PublicKey, RegionId, Sector, UnitId
 
 _REGISTRAR = frozenset({BodyKind.SYSTEM})
 _EVERYONE = "every body (reference data is shared with the whole bus)"
 
 
 class RegionRegistered(Payload):
+    """The city or one of its districts and counties joins the registry."""
+
     publishers = _REGISTRAR
     receivers = _EVERYONE
     region_id: RegionId
     name: Name
-    parent_region_id: RegionId | None = None
+    parent_region_id: RegionId | None = Field(None, description="The enclosing region, if any.")
 
 
 class BodyRegistered(Payload):
+    """A supervisory body that publishes and receives: a commission, office, agency or team."""
+
     publishers = _REGISTRAR
     receivers = _EVERYONE
     body_id: BodyId
     name: Name
     kind: BodyKind
     region_id: RegionId
-    parent_body_id: BodyId | None = None
+    parent_body_id: BodyId | None = Field(
+        None, description="The commission an office, agency or team belongs to."
+    )
 
 
 class UnitRegistered(Payload):
+    """A supervised organisation: an organ, state enterprise, school, hospital."""
+
     publishers = _REGISTRAR
     receivers = _EVERYONE
     unit_id: UnitId
     name: Name
     region_id: RegionId
     level: UnitLevel
-    sector: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,39}$")]
+    sector: Sector
 
 
 class CadreRegistered(Payload):
+    """A supervised official; the management level decides who has jurisdiction over clues."""
+
     publishers = _REGISTRAR
     receivers = _EVERYONE
     cadre_id: CadreId
@@ -58,24 +66,26 @@ class JurisdictionAssigned(Payload):
     receivers = _EVERYONE
     body_id: BodyId
     role: JurisdictionRole
-    region_ids: tuple[RegionId, ...] = ()
-    unit_ids: tuple[UnitId, ...] = ()
-    management_levels: tuple[ManagementLevel, ...] = ()
-
-
-PublicKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43}=?$")]
-KeyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+    region_ids: tuple[RegionId, ...] = Field((), max_length=500)
+    unit_ids: tuple[UnitId, ...] = Field((), max_length=500)
+    management_levels: tuple[ManagementLevel, ...] = Field(
+        (), max_length=3, description="Cadre management levels a territorial commission manages."
+    )
 
 
 class SigningKeyRegistered(Payload):
+    """A body's public key; events it signs with this key id are verified against it."""
+
     publishers = _REGISTRAR
     receivers = _EVERYONE
     body_id: BodyId
     key_id: KeyId
-    public_key: PublicKey = Field(description="Raw Ed25519 public key, base64url.")
+    public_key: PublicKey
 
 
 class SigningKeyRevoked(Payload):
+    """A body's key is withdrawn; events signed with it afterwards are refused."""
+
     publishers = _REGISTRAR
     receivers = _EVERYONE
     body_id: BodyId

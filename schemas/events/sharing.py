@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 
 from schemas.categories import FindingCategory
 from schemas.enums import BodyKind, Severity
@@ -18,16 +20,22 @@ class OutstandingIssueNotified(Payload):
     unit_id: UnitId
     category: FindingCategory
     severity: Severity
-    notified_bodies: tuple[BodyId, ...]
+    notified_bodies: tuple[BodyId, ...] = Field(max_length=50)
 
 
 class DailySupervisionReported(Payload):
+    """A stationed agency or lower-level commission reports its daily supervision for a period."""
+
     publishers = frozenset({BodyKind.STATIONED_AGENCY, BodyKind.COMMISSION})
     receivers = "the supervision-inspection office whose contact area covers the subject"
     period_start: UtcDateTime
     period_end: UtcDateTime
-    important: bool = False
+    important: bool = Field(False, description="Important information is reported at once.")
     summary: Text
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> Self:
+        return self._require_order("period_start", "period_end")
 
 
 class SystemicIssueDetected(Payload):
@@ -36,8 +44,12 @@ class SystemicIssueDetected(Payload):
     receivers = "comprehensive supervision, leadership and the bodies of the units involved"
     issue_id: RecordId
     category: FindingCategory
-    unit_ids: tuple[UnitId, ...]
-    region_ids: tuple[RegionId, ...]
-    finding_ids: tuple[RecordId, ...] = Field(min_length=1)
+    unit_ids: tuple[UnitId, ...] = Field(max_length=500)
+    region_ids: tuple[RegionId, ...] = Field(max_length=500)
+    finding_ids: tuple[RecordId, ...] = Field(min_length=1, max_length=500)
     window_start: UtcDateTime
     window_end: UtcDateTime
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> Self:
+        return self._require_order("window_start", "window_end")
