@@ -160,7 +160,7 @@ def run_demo(container: Container, console: Console, *, keep_running: bool = Fal
         for record in refused:
             console.print(f"[yellow]quarantined[/yellow] {record['reason']}: {record['detail']}")
         console.print(f"Read models: {settings.sqlalchemy_url}  ·  logs: {settings.home / 'logs'}")
-        console.print("Try: fourfold inbox city-commission · fourfold quarantine · fourfold broker down")
+        console.print("Next: .venv/bin/fourfold inbox city-commission · … quarantine · … broker down")
         return 0
     finally:
         if not keep_running:

@@ -29,7 +29,8 @@ class Quarantined(BaseModel):
     model_config = _RECORD
 
     reason: str
-    """Short code: invalid, unknown_type, bad_signature, unknown_key, revoked_key, unauthorised."""
+    """Short code: invalid, unknown_type, too_large, not_canonical, bad_signature, unknown_key,
+    revoked_key, unauthorised."""
     detail: str
     source_topic: str
     partition: int
