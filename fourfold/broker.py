@@ -42,12 +42,15 @@ class BrokerStatus:
 class LocalBroker:
     """Fetch, format, start, probe and stop one broker whose files all live under ``root``."""
 
-    def __init__(self, root: Path, *, port: int, controller_port: int, heap: str = "1g"):
+    def __init__(
+        self, root: Path, *, port: int, controller_port: int, heap: str = "1g", libs: Path | None = None
+    ):
+        """``libs``: jars already fetched elsewhere (e.g. another broker's), shared instead of fetched."""
         self.root = root.resolve()
         self.port = port
         self.controller_port = controller_port
         self.heap = heap
-        self.libs = self.root / "libs"
+        self.libs = libs.resolve() if libs is not None else self.root / "libs"
         self.data = self.root / "data"
         self.logs = self.root / "logs"
         self.pid_file = self.root / "broker.pid"

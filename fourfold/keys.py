@@ -1,15 +1,17 @@
-"""Where bodies' private keys are kept on this machine: one PEM file per body."""
+"""Where bodies' private keys are kept on this machine: one key file per body, older keys retired."""
 
 from __future__ import annotations
 
-import os
+import re
 from pathlib import Path
 
+from producers.keyfile import read_key_file, write_key_file
 from schemas import SigningKey
 
 
 class KeyStore:
-    """Private keys under one directory, readable by the owner only."""
+    """Private keys under one directory, readable by the owner only. Each file names its key id
+    (``body:1``, ``body:2`` ...); a body's new key retires the old one under ``retired/``."""
 
     def __init__(self, directory: Path):
         self.directory = directory
@@ -18,10 +20,11 @@ class KeyStore:
         return self.directory / f"{body_id}.pem"
 
     def key_id(self, body_id: str) -> str:
-        return f"{body_id}:1"
+        """The id of the body's current key; ``body:1`` for a key file from before key ids were kept."""
+        return self.load(body_id).key_id if self.path(body_id).exists() else f"{body_id}:1"
 
     def load(self, body_id: str) -> SigningKey:
-        return SigningKey.from_pem(self.key_id(body_id), self.path(body_id).read_bytes())
+        return read_key_file(self.path(body_id), default_key_id=f"{body_id}:1")
 
     def load_or_create(self, body_id: str) -> SigningKey:
         if self.path(body_id).exists():
@@ -29,10 +32,18 @@ class KeyStore:
         return self.create(body_id)
 
     def create(self, body_id: str) -> SigningKey:
-        key = SigningKey.generate(self.key_id(body_id))
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """A new key for the body: ``body:1``, or the next id after its current key, which is retired."""
         path = self.path(body_id)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key.to_pem())
+        key_id = f"{body_id}:1"
+        if path.exists():
+            current = self.load(body_id)
+            key_id = f"{body_id}:{_number(current.key_id) + 1}"
+            write_key_file(self.directory / "retired" / f"{body_id}.{_number(current.key_id)}.pem", current)
+        key = SigningKey.generate(key_id)
+        write_key_file(path, key)
         return key
+
+
+def _number(key_id: str) -> int:
+    match = re.fullmatch(r".*:(\d+)", key_id)
+    return int(match.group(1)) if match else 1

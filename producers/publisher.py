@@ -1,41 +1,49 @@
-"""Publisher: validate, sign and send a body's events to its ingest topic."""
+"""Publisher: validate, sign and send a body's events to its ingest topic, directly or via an outbox."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
-from kafka import KafkaProducer
-from kafka import errors as kafka_errors
+from producers.direct import DirectDelivery
+from producers.errors import EventRefused, PublishError
+from producers.helpers import PublishHelpers
+from producers.link import PRODUCER_DEFAULTS, KafkaLink
+from producers.metrics import RAW, SdkMetrics, default_metrics
+from producers.outbox import Outbox, StagedEvent
+from producers.retry import RetryPolicy
+from producers.sender import OutboxDelivery
+from producers.staging import Stager
+from producers.status import DeliveryStatus
+from schemas import MAX_EVENT_BYTES, Envelope, Payload, SigningKey, Subject, Topics
+from schemas.enums import BodyKind, Classification, Handling
 
-from producers.errors import EventRefused, PublishError, translate
-from schemas import (
-    Envelope,
-    Payload,
-    SigningKey,
-    Subject,
-    Topics,
-    encode_event,
-    new_event,
-    sign_event,
-)
-from schemas.enums import Classification, Handling
-
-PRODUCER_DEFAULTS: dict[str, Any] = {
-    "acks": "all",
-    "enable_idempotence": True,
-    "linger_ms": 5,
-    "max_in_flight_requests_per_connection": 5,
-    "request_timeout_ms": 15_000,
-    "retry_backoff_ms": 200,
-    "delivery_timeout_ms": 60_000,
-}
+log = logging.getLogger(__name__)
 
 
-class Publisher:
-    """One body's connection to the bus. Connects lazily; flushes on close."""
+class _Delivery(Protocol):
+    """How accepted events reach Kafka: DirectDelivery, or OutboxDelivery through the outbox."""
+
+    def submit(self, events: Sequence[StagedEvent]) -> list[bool]: ...
+    def flush(self, timeout: float) -> None: ...
+    def status(self, event_id: uuid.UUID) -> DeliveryStatus: ...
+    def depth(self) -> int: ...
+    def close(self, timeout: float) -> None: ...
+
+
+class Publisher(PublishHelpers):
+    """One body's connection to the bus; connects lazily, flushes on close.
+
+    Direct (no ``outbox``): publish() hands the event to Kafka and returns; delivery failures
+    surface at flush(), after bounded retries. With an ``outbox`` (a path or an Outbox):
+    publish() returns once the event is stored locally, and a background sender delivers it,
+    retrying with backoff for as long as it takes, also after this process restarts.
+    """
 
     def __init__(
         self,
@@ -44,79 +52,119 @@ class Publisher:
         bootstrap_servers: str,
         *,
         topics: Topics | None = None,
+        outbox: Outbox | Path | str | None = None,
+        body_kind: BodyKind | None = None,
         send_timeout: float = 30.0,
+        connect_timeout: float = 10.0,
         producer_config: dict[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+        max_attempts: int = 3,
+        max_event_bytes: int = MAX_EVENT_BYTES,
+        metrics: SdkMetrics | None = None,
     ):
         self.body_id = body_id
         self.topic = (topics or Topics()).ingest(body_id)
-        self._key = signing_key
-        self._bootstrap = bootstrap_servers
         self._send_timeout = send_timeout
-        self._config = {**PRODUCER_DEFAULTS, **(producer_config or {})}
-        self._producer: KafkaProducer | None = None
-        self._pending: list[Any] = []
+        self._stager = Stager(body_id, signing_key, body_kind=body_kind, max_event_bytes=max_event_bytes)
+        self._metrics = (metrics or default_metrics()).for_body(body_id)
+        config = {**PRODUCER_DEFAULTS, **(producer_config or {})}
+        link = KafkaLink(bootstrap_servers, self.topic, config=config, connect_timeout=connect_timeout)
+        retry = retry or RetryPolicy()
+        self._delivery: _Delivery
+        if outbox is None:
+            self._delivery = DirectDelivery(
+                link, self._metrics, retry=retry, max_attempts=max_attempts, remember=10_000
+            )
+            return
+        store = outbox if isinstance(outbox, Outbox) else Outbox(outbox)
+        ack_timeout = config["delivery_timeout_ms"] / 1000 + 5
+        sender = OutboxDelivery(
+            store, link, self._metrics, body_id=body_id, retry=retry, ack_timeout=ack_timeout
+        )
+        self._delivery = sender
+        if sender.depth():  # an earlier run left events behind: send them now
+            sender.start()
+
+    @property
+    def uses_outbox(self) -> bool:
+        return isinstance(self._delivery, OutboxDelivery)
 
     def publish(
         self,
         payload: Payload,
         *,
-        subject: Subject,
-        occurred_at: datetime,
+        subject: Subject | None = None,
+        occurred_at: datetime | None = None,
         classification: Classification = Classification.INTERNAL,
         handling: Handling = Handling.WITHIN_JURISDICTION,
         correlation_id: str | None = None,
         causation_id: uuid.UUID | None = None,
+        event_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
-        """Wrap, sign and send ``payload``; returns the new event's id."""
-        event = new_event(
+        """Wrap, validate, sign and send ``payload``; returns the new event's id.
+
+        The subject defaults to the cadre or unit the payload names, the matter (correlation id)
+        to its clue, case, rectification, round, plan or finding id, ``occurred_at`` to now.
+        """
+        event = self.envelope(
             payload,
-            source_body=self.body_id,
-            occurred_at=occurred_at,
             subject=subject,
+            occurred_at=occurred_at,
             classification=classification,
             handling=handling,
             correlation_id=correlation_id,
             causation_id=causation_id,
+            event_id=event_id,
         )
         return self.publish_event(event)
 
-    def publish_event(self, event: Envelope) -> uuid.UUID:  # type: ignore[type-arg]
+    def publish_event(self, event: Envelope[Any]) -> uuid.UUID:
         """Sign and send a ready envelope; it must be this body's own."""
-        if event.source_body != self.body_id:
-            raise EventRefused(
-                f"event {event.event_id} names source {event.source_body!r}, not {self.body_id!r}"
-            )
-        signed = sign_event(event, self._key)
-        self.send_raw(event.correlation_id, encode_event(signed))
+        self.submit([self.prepare(event)])
         return event.event_id
 
+    def envelope(self, payload: Payload, **options: Any) -> Envelope[Any]:
+        """The unsigned envelope publish() would send, or EventRefused."""
+        try:
+            return self._stager.envelope(payload, **{**_ENVELOPE_DEFAULTS, **options})
+        except EventRefused as exc:
+            self._metrics.refused(exc.event_type)
+            raise
+
+    def prepare(self, event: Envelope[Any]) -> StagedEvent:
+        """Check, sign and encode ``event`` without sending it (the bulk path: see submit())."""
+        try:
+            return self._stager.stage(event)
+        except EventRefused as exc:
+            self._metrics.refused(exc.event_type)
+            raise
+
+    def submit(self, events: Sequence[StagedEvent]) -> list[bool]:
+        """Send prepared events; with an outbox, stores them in one transaction. For each event,
+        False when the outbox already held it (publishing the same event twice is harmless)."""
+        return self._delivery.submit(events)
+
     def send_raw(self, key: str, value: bytes) -> None:
-        """Send already-signed bytes; errors of the send surface at flush()."""
-        try:
-            future = self._connect().send(self.topic, key=key.encode("utf-8"), value=value)
-        except kafka_errors.KafkaError as exc:
-            raise translate(exc, self.topic) from exc
-        self._pending.append(future)
+        """Send bytes as they are, unchecked (for tests of the bus's own checks)."""
+        self.submit([StagedEvent(uuid.uuid4(), RAW, key.encode("utf-8"), value)])
 
-    def flush(self) -> None:
-        """Block until every event sent so far is acknowledged by the broker, or raise."""
-        if self._producer is None:
-            return
-        pending, self._pending = self._pending, []
-        try:
-            self._producer.flush(timeout=self._send_timeout)
-            for future in pending:
-                future.get(timeout=self._send_timeout)
-        except kafka_errors.KafkaError as exc:
-            raise translate(exc, self.topic) from exc
+    def status(self, event_id: uuid.UUID) -> DeliveryStatus:
+        """Where the event is: pending, sent (with partition and offset), failed, or unknown."""
+        return self._delivery.status(event_id)
 
-    def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            if self._producer is not None:
-                self._producer.close(timeout=self._send_timeout)
-                self._producer = None
+    @property
+    def outbox_depth(self) -> int:
+        """Events in the outbox not yet acknowledged (always 0 without an outbox)."""
+        return self._delivery.depth()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until every event published so far is acknowledged by the broker, or raise."""
+        self._delivery.flush(self._send_timeout if timeout is None else timeout)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush and disconnect. With an outbox, what is not delivered within ``timeout`` stays in
+        the outbox for the next run instead of raising."""
+        self._delivery.close(self._send_timeout if timeout is None else timeout)
 
     def __enter__(self) -> Publisher:
         return self
@@ -127,15 +175,21 @@ class Publisher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
-
-    def _connect(self) -> KafkaProducer:
-        if self._producer is None:
-            try:
-                self._producer = KafkaProducer(bootstrap_servers=self._bootstrap, **self._config)
-            except kafka_errors.KafkaError as exc:
-                raise translate(exc, self.topic) from exc
-        return self._producer
+        if exc is None:
+            self.close()
+            return
+        try:
+            self.close()
+        except PublishError as error:  # the exception already on its way matters more
+            log.warning("closing the publisher of %s after %r failed too: %s", self.body_id, exc, error)
 
 
-__all__ = ["PublishError", "Publisher"]
+_ENVELOPE_DEFAULTS: dict[str, Any] = {
+    "subject": None,
+    "occurred_at": None,
+    "classification": Classification.INTERNAL,
+    "handling": Handling.WITHIN_JURISDICTION,
+    "correlation_id": None,
+    "causation_id": None,
+    "event_id": None,
+}

@@ -1,0 +1,224 @@
+"""SDK throughput (direct, and through the outbox) against raw kafka-python sending the same bytes,
+and against Kafka's own ProducerPerformance tool as the broker's ceiling on this machine.
+
+    .venv/bin/python bench/bench_sdk.py [--events 10000] [--rounds 3] [--java-records 200000]
+
+Loopback only; every topic is new (unique prefix) and deleted afterwards; about a minute and a half
+with the defaults (three rounds of 10,000 events per contender).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kafka import KafkaAdminClient, KafkaProducer
+from prometheus_client import CollectorRegistry
+
+from fourfold.bootstrap import Container
+from fourfold.settings import Settings
+from producers import PRODUCER_DEFAULTS, Publisher, SdkMetrics
+from schemas import Payload, SigningKey, Topics
+from schemas.categories import FindingCategory
+from schemas.enums import HowFound, Severity
+from schemas.events.clues import SupervisionFindingRecorded
+
+BODY = "bench-office"
+TARGET = 0.70
+"""The direct SDK should reach at least this share of raw kafka-python's rate."""
+
+
+def main() -> int:
+    args = _arguments()
+    container = Container(_settings())
+    bootstrap = container.ensure_broker()
+    if not re.match(r"^(127\.0\.0\.1|localhost):\d+$", bootstrap):
+        print(f"refusing to benchmark a non-loopback cluster: {bootstrap}", file=sys.stderr)
+        return 2
+    topics = Topics(f"bench{uuid.uuid4().hex[:10]}")
+    names = {k: topics.ingest(f"{BODY}-{k}") for k in ("direct", "outbox", "raw", "java")}
+    container.admin.ensure(names.values())
+    key = SigningKey.generate(f"{BODY}:1")
+    at = datetime.now(UTC)
+    payloads = [_payload(i) for i in range(args.events)]
+    workdir = Path(tempfile.mkdtemp(prefix="bench-sdk-"))
+    try:
+        records = _encoded(key, bootstrap, topics, payloads)
+        size = sum(len(v) for _, v in records) // len(records)
+        print(f"{args.events} events per run, {size} bytes each on average, {args.rounds} rounds")
+        results: dict[str, float] = {}
+        paired: list[float] = []
+        for round_ in range(args.rounds):
+            print(f"round {round_ + 1}:")
+            raw = _best(results, "raw kafka-python", _raw(bootstrap, names["raw"], records))
+            direct = _best(results, "SDK direct", _sdk(key, bootstrap, topics, "direct", payloads, at, None))
+            outbox = workdir / f"outbox{round_}.db"
+            _best(results, "SDK outbox", _sdk(key, bootstrap, topics, "outbox", payloads, at, outbox))
+            paired.append(direct / raw)
+        java = _producer_performance(container, bootstrap, names["java"], args.java_records, size)
+        _report(results, java, paired)
+    finally:
+        _delete_topics(bootstrap, list(names.values()))
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=10_000, help="events per timed run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each Python contender")
+    parser.add_argument("--java-records", type=int, default=200_000, help="records for ProducerPerformance")
+    return parser.parse_args()
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    if settings.uses_local_broker and not settings.home.is_absolute():
+        root = Path(__file__).resolve().parent.parent
+        settings = settings.model_copy(update={"home": root / settings.home})
+    return settings
+
+
+def _payload(i: int) -> SupervisionFindingRecorded:
+    return SupervisionFindingRecorded(
+        finding_id=f"finding-{i}",
+        unit_id=f"unit-{i % 50}",
+        category=FindingCategory.EIGHT_POINT_RULES,
+        severity=Severity.MEDIUM,
+        how_found=HowFound.DAILY_SUPERVISION,
+        summary="Official banquets were paid from a supplier's account; receipts were split to hide it.",
+    )
+
+
+def _encoded(
+    key: SigningKey, bootstrap: str, topics: Topics, payloads: Sequence[Payload]
+) -> list[tuple[bytes, bytes]]:
+    """The exact bytes the SDK sends for these payloads, to hand to raw kafka-python."""
+    publisher = Publisher(f"{BODY}-raw", key, bootstrap, topics=topics, metrics=_metrics())
+    staged = [publisher.prepare(publisher.envelope(p)) for p in payloads]
+    publisher.close()
+    return [(s.key, s.value) for s in staged]
+
+
+def _metrics() -> SdkMetrics:
+    return SdkMetrics.create(CollectorRegistry())
+
+
+def _timed(run: Callable[[], None], count: int) -> tuple[float, float]:
+    """Events per second, and this process's CPU microseconds per event (all its threads)."""
+    began, cpu = time.perf_counter(), time.process_time()
+    run()
+    return count / (time.perf_counter() - began), (time.process_time() - cpu) / count * 1e6
+
+
+def _raw(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> tuple[float, float]:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_DEFAULTS)
+    producer.send(topic, key=b"warm-up", value=records[0][1]).get(timeout=30)
+
+    def run() -> None:
+        for k, v in records:
+            producer.send(topic, key=k, value=v)
+        producer.flush()
+
+    try:
+        return _timed(run, len(records))
+    finally:
+        producer.close()
+
+
+def _sdk(
+    key: SigningKey,
+    bootstrap: str,
+    topics: Topics,
+    kind: str,
+    payloads: list[SupervisionFindingRecorded],
+    at: datetime,
+    outbox: Path | None,
+) -> tuple[float, float]:
+    publisher = Publisher(f"{BODY}-{kind}", key, bootstrap, topics=topics, outbox=outbox, metrics=_metrics())
+    publisher.publish(payloads[0], occurred_at=at)
+    publisher.flush()
+
+    def run() -> None:
+        for payload in payloads:
+            publisher.publish(payload, occurred_at=at)
+        publisher.flush(timeout=120)
+
+    try:
+        return _timed(run, len(payloads))
+    finally:
+        publisher.close()
+
+
+def _producer_performance(
+    container: Container, bootstrap: str, topic: str, records: int, size: int
+) -> float | None:
+    """Kafka's own producer benchmark, with the jars the local broker runs on."""
+    libs = container.local_broker.libs
+    java = shutil.which("java")
+    if java is None or not any(libs.glob("kafka-tools-*.jar")):
+        print(f"ProducerPerformance skipped: no java or no kafka-tools jar in {libs}")
+        return None
+    command = [
+        java, "-Xmx512m", "-cp", f"{libs}/*", "org.apache.kafka.tools.ProducerPerformance",
+        "--topic", topic, "--num-records", str(records), "--record-size", str(size),
+        "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
+    match = re.findall(r"(\d+) records sent, ([\d.]+) records/sec", result.stdout)
+    if result.returncode != 0 or not match:
+        print(f"ProducerPerformance failed ({result.returncode}): {(result.stdout + result.stderr)[-500:]}")
+        return None
+    return float(match[-1][1])
+
+
+def _best(results: dict[str, float], name: str, measured: tuple[float, float]) -> float:
+    rate, cpu = measured
+    print(f"  {name:<18} {rate:>10,.0f} events/s   {cpu:6.0f} µs CPU per event")
+    if rate > results.get(name, 0.0):
+        results[name] = rate
+        results[f"{name} cpu"] = cpu
+    return rate
+
+
+def _report(results: dict[str, float], java: float | None, paired: list[float]) -> None:
+    raw = results["raw kafka-python"]
+    print("\nbest of each (events per second):")
+    for name in ("raw kafka-python", "SDK direct", "SDK outbox"):
+        rate = results[name]
+        print(f"  {name:<18} {rate:>10,.0f}   {rate / raw:6.1%} of raw kafka-python")
+    if java:
+        print(f"  {'ProducerPerformance':<18} {java:>10,.0f}   (the broker's ceiling, Java client)")
+        for name in ("raw kafka-python", "SDK direct", "SDK outbox"):
+            print(f"  {name} / ProducerPerformance: {results[name] / java:.1%}")
+    own = results["SDK direct cpu"] - results["raw kafka-python cpu"]
+    print(f"\nthe SDK's own CPU per event (direct minus raw): {own:.0f} µs")
+    rounds = ", ".join(f"{r:.1%}" for r in paired)
+    print(f"SDK direct / raw kafka-python, run back to back in each round: {rounds}")
+    ratio = statistics.median(paired)
+    verdict = "met" if ratio >= TARGET else "NOT met"
+    print(f"target: SDK direct >= {TARGET:.0%} of raw kafka-python: median {ratio:.1%}, {verdict}")
+
+
+def _delete_topics(bootstrap: str, names: list[str]) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.delete_topics(names)
+    finally:
+        admin.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

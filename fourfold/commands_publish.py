@@ -1,0 +1,197 @@
+"""The ``fourfold publish`` and ``fourfold keys`` commands."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fourfold.bootstrap import Container
+from fourfold.bulk import ImportResult, import_file, write_report
+from fourfold.registrar import correlation_of
+from producers import NotAuthenticated, NotAuthorised, Publisher, PublishError, TopicMissing
+from producers.keyfile import read_key_file
+from producers.lines import Format, count_lines, format_of
+from schemas import Subject
+from schemas.enums import SubjectKind
+from schemas.events.reference import SigningKeyRegistered
+
+console = Console(stderr=True)
+keys_app = typer.Typer(help="Bodies' signing keys.", no_args_is_help=True)
+
+EXIT_REFUSED = 1
+EXIT_UNDELIVERED = 3
+EXIT_INTERRUPTED = 130
+
+
+def publish(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Events: JSON Lines or CSV.")],
+    body_id: Annotated[str, typer.Option("--as", help="The publishing body, e.g. city-letters.")],
+    key: Annotated[Path, typer.Option("--key", exists=True, dir_okay=False, help="The body's key file.")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="jsonl or csv; by default from the file's suffix.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Where refused lines go; FILE.refused.jsonl by default.")
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="Wait until Kafka has acknowledged every event.")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the acknowledgements.")] = 120.0,
+) -> None:
+    """Validate, sign and publish every line of FILE as BODY, through the local outbox.
+
+    Exit codes: 0 all published; 1 some lines refused (see the report); 3 accepted events still
+    wait in the outbox (sent on the next run); 130 interrupted (what was accepted is in the outbox).
+    """
+    container = Container()
+    try:
+        signing_key = read_key_file(key, default_key_id=f"{body_id}:1")
+    except ValueError as exc:
+        console.print(f"[red]Cannot read the key file {key}: {exc}[/red]")
+        raise typer.Exit(2) from None
+    form: Format = "csv" if (fmt or format_of(file)) == "csv" else "jsonl"
+    publisher = container.publisher(body_id, signing_key, outbox=True)
+    with _interruptible() as interrupted:
+        result = _import(publisher, file, form, interrupted)
+        delivered = not interrupted() and wait and _wait_for_delivery(publisher, timeout, interrupted)
+        stopped = interrupted()
+    waiting = publisher.outbox_depth
+    publisher.close(timeout=5 if delivered else 0)
+    report = report or file.with_name(file.name + ".refused.jsonl")
+    if result.refused:
+        write_report(report, result.refused)
+    _print_summary(result, publisher.body_id, report, delivered if wait else None, waiting)
+    if stopped:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if result.refused:
+        raise typer.Exit(EXIT_REFUSED)
+    if wait and not delivered:
+        raise typer.Exit(EXIT_UNDELIVERED)
+
+
+def _import(publisher: Publisher, file: Path, form: Format, interrupted: Any) -> ImportResult:
+    total = count_lines(file, form)
+    with _progress() as progress:
+        task = progress.add_task(f"Publishing as {publisher.body_id}", total=total)
+        return import_file(
+            publisher, file, form, stopping=interrupted, advance=lambda n: progress.advance(task, n)
+        )
+
+
+def _wait_for_delivery(publisher: Publisher, timeout: float, interrupted: Any) -> bool:
+    deadline = time.monotonic() + timeout
+    with _progress() as progress:
+        depth = publisher.outbox_depth
+        task = progress.add_task("Waiting for Kafka's acknowledgements", total=depth or 1)
+        while not interrupted():
+            try:
+                publisher.flush(timeout=0.5)
+                progress.update(task, completed=depth or 1)
+                return True
+            except (TopicMissing, NotAuthorised, NotAuthenticated) as exc:
+                console.print(f"[red]{exc}[/red]")
+                return False
+            except PublishError as exc:
+                if time.monotonic() >= deadline:
+                    console.print(f"[yellow]{exc}[/yellow]")
+                    return False
+            progress.update(task, completed=max(0, depth - publisher.outbox_depth))
+    return False
+
+
+def _print_summary(
+    result: ImportResult, body_id: str, report: Path, delivered: bool | None, waiting: int
+) -> None:
+    table = Table(title=f"Published as {body_id}", show_header=False)
+    table.add_row("lines read", str(result.read))
+    table.add_row("accepted (stored in the outbox)", str(result.accepted))
+    table.add_row("already accepted by an earlier run", str(result.already))
+    table.add_row("refused", f"{len(result.refused)}" + (f" (see {report})" if result.refused else ""))
+    if delivered is not None:
+        table.add_row("delivered to Kafka", "all" if delivered else "not yet")
+    table.add_row("still waiting in the outbox", str(waiting))
+    console.print(table)
+    if result.stopped_after is not None:
+        console.print(
+            f"[yellow]Interrupted after line {result.stopped_after}: every line up to it was accepted"
+            " or refused; accepted events are safe in the outbox and go out on the next run.[/yellow]"
+        )
+
+
+@contextmanager
+def _interruptible() -> Iterator[Any]:
+    """The first Ctrl-C asks to stop between lines; a second one stops at once."""
+    asked = False
+
+    def _ask(signum: int, frame: object) -> None:
+        nonlocal asked
+        if asked:
+            raise KeyboardInterrupt
+        asked = True
+
+    previous = signal.signal(signal.SIGINT, _ask)
+    try:
+        yield lambda: asked
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@keys_app.command("new")
+def keys_new(
+    body_id: Annotated[str, typer.Argument(help="The body the key is for.")],
+    register: Annotated[bool, typer.Option(help="Publish the public key's registration.")] = True,
+) -> None:
+    """Create a key pair for BODY (a new key id if it has one) and register its public key."""
+    container = Container()
+    key = container.keys.create(body_id)
+    console.print(f"Key {key.key_id} written to {container.keys.path(body_id)}")
+    console.print(f"Public key: {key.verify_key.text}")
+    if register:
+        keys_register(body_id)
+
+
+@keys_app.command("register")
+def keys_register(body_id: Annotated[str, typer.Argument(help="The body whose key to register.")]) -> None:
+    """Publish, as the registrar, the registration of BODY's current public key."""
+    from fourfold.operations import provision
+
+    container = Container()
+    container.ensure_broker()
+    provision(container, [body_id])
+    key = container.keys.load(body_id).verify_key
+    registrar = container.settings.registrar_body
+    container.keys.load_or_create(registrar)
+    payload = SigningKeyRegistered(body_id=body_id, key_id=key.key_id, public_key=key.text)
+    subject = Subject(kind=SubjectKind.BODY, id=body_id)
+    try:
+        with container.publisher(registrar) as publisher:
+            event_id = publisher.publish(
+                payload,
+                subject=subject,
+                occurred_at=datetime.now(UTC),
+                correlation_id=correlation_of((payload, subject)),
+            )
+    except PublishError as exc:
+        console.print(f"[red]Registering {key.key_id} failed: {exc}[/red]")
+        console.print(f"Try again with: fourfold keys register {body_id}")
+        raise typer.Exit(1) from None
+    console.print(f"Registered {key.key_id} as the registrar (event {event_id}).")

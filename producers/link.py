@@ -1,0 +1,186 @@
+"""The narrow seam around kafka-python: one lazily built producer, its errors translated."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka import errors as kafka_errors
+from kafka.producer.future import FutureRecordMetadata
+
+from producers.errors import (
+    AUTHENTICATION_ERRORS,
+    BrokerUnavailable,
+    NotAuthenticated,
+    PublishError,
+    PublishTimeout,
+    TopicMissing,
+    translate,
+)
+
+PRODUCER_DEFAULTS: dict[str, Any] = {
+    "acks": "all",
+    "enable_idempotence": True,
+    "allow_auto_create_topics": False,
+    "linger_ms": 20,
+    "batch_size": 256 * 1024,
+    "metrics_enabled": False,
+    "max_in_flight_requests_per_connection": 5,
+    "request_timeout_ms": 15_000,
+    "retry_backoff_ms": 200,
+    "reconnect_backoff_max_ms": 2_000,
+    "delivery_timeout_ms": 30_000,
+}
+"""Durable by default: every in-sync replica acknowledges, and retries never duplicate. Records
+linger up to 20 ms to fill larger batches (flush() sends at once), which cuts kafka-python's
+work per record at a steady rate; its own metrics are off (the SDK keeps its own)."""
+
+log = logging.getLogger(__name__)
+
+_CLIENT_KEYS = frozenset(KafkaConsumer.DEFAULT_CONFIG) - {"bootstrap_servers", "kafka_client", "selector"}
+
+
+class KafkaLink:
+    """Sends one topic's records; connects on first use, checks the topic exists, and reconnects
+    after ``reset()``. Every kafka-python error leaving it is a ``PublishError``."""
+
+    def __init__(self, bootstrap_servers: str, topic: str, *, config: dict[str, Any], connect_timeout: float):
+        self.topic = topic
+        self._bootstrap = bootstrap_servers
+        self._config = {**PRODUCER_DEFAULTS, **config}
+        self._connect_ms = int(connect_timeout * 1000)
+        self._producer: KafkaProducer | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._producer is not None
+
+    def send(self, key: bytes, value: bytes) -> FutureRecordMetadata:
+        """Hand one record to the producer; its outcome arrives on the returned future."""
+        producer = self._producer or self._connect()
+        try:
+            return producer.send(self.topic, key=key, value=value)
+        except kafka_errors.KafkaError as exc:
+            raise translate(exc, self.topic) from exc
+
+    def flush(self, timeout: float) -> None:
+        """Wait until every record handed over so far is acknowledged or failed, at most ``timeout``."""
+        if self._producer is None:
+            return
+        deadline = time.monotonic() + timeout
+        while True:
+            slice_ = min(1.0, max(0.0, deadline - time.monotonic()))
+            try:
+                self._producer.flush(timeout=slice_)
+                return
+            except kafka_errors.KafkaTimeoutError as exc:
+                if time.monotonic() >= deadline:
+                    raise PublishTimeout(
+                        f"the broker did not acknowledge within {timeout:.0f}s on {self.topic!r}"
+                    ) from exc
+
+    def reset(self) -> None:
+        """Drop the producer at once (unsent records fail); the next send connects afresh."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            _close(producer, 0.0)
+
+    def close(self, timeout: float) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            _close(producer, timeout)
+
+    def _connect(self) -> KafkaProducer:
+        timeouts = {"bootstrap_timeout_ms": self._connect_ms, "max_block_ms": self._connect_ms}
+        with _watch_authentication() as refused:
+            try:
+                producer = KafkaProducer(bootstrap_servers=self._bootstrap, **{**timeouts, **self._config})
+            except kafka_errors.KafkaError as exc:
+                raise self._unreachable(exc, refused) from exc
+        try:
+            self._check_topic()
+        except PublishError:
+            _close(producer, 0.0)
+            raise
+        self._producer = producer
+        return producer
+
+    def _check_topic(self) -> None:
+        client = {k: v for k, v in self._config.items() if k in _CLIENT_KEYS}
+        client.update(bootstrap_timeout_ms=self._connect_ms, request_timeout_ms=self._connect_ms)
+        try:
+            consumer = KafkaConsumer(bootstrap_servers=self._bootstrap, **client)
+        except kafka_errors.KafkaError as exc:
+            raise translate(exc, self.topic) from exc
+        try:
+            partitions = consumer.partitions_for_topic(self.topic)
+        except kafka_errors.KafkaError as exc:
+            raise translate(exc, self.topic) from exc
+        finally:
+            consumer.close()
+        if not partitions:
+            raise TopicMissing(
+                f"topic {self.topic!r} does not exist (or this client may not describe it);"
+                " ask the bus operator to create the body's ingest topic"
+            )
+
+    def _unreachable(self, exc: BaseException, refused: list[BaseException]) -> PublishError:
+        if refused:
+            return NotAuthenticated(
+                f"the cluster at {self._bootstrap} refused this client's credentials: {refused[-1]!r}"
+            )
+        if isinstance(exc, kafka_errors.KafkaTimeoutError | kafka_errors.KafkaConnectionError):
+            return BrokerUnavailable(
+                f"no Kafka broker answered at {self._bootstrap} within {self._connect_ms / 1000:.0f}s"
+                " (check the address, the network and the security settings)"
+            )
+        return translate(exc, self.topic)
+
+
+def _close(producer: KafkaProducer, timeout: float) -> None:
+    """Close, or finish closing in the background: kafka-python's close flushes first, and
+    records still pending then only end when they expire (``delivery_timeout_ms``)."""
+    try:
+        producer.close(timeout=timeout)
+    except kafka_errors.KafkaError:
+        threading.Thread(
+            target=_close_when_expired, args=(producer,), name="kafka-close", daemon=True
+        ).start()
+
+
+def _close_when_expired(producer: KafkaProducer) -> None:
+    try:
+        producer.close()
+    except kafka_errors.KafkaError as exc:
+        log.warning("closing an abandoned Kafka producer failed: %s", exc)
+
+
+class _AuthenticationWatch(logging.Handler):
+    """Collects the authentication failures kafka-python logs while it bootstraps (it then only
+    says that bootstrapping timed out)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.refused: list[BaseException] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        self.refused.extend(a for a in args if isinstance(a, AUTHENTICATION_ERRORS))
+        if isinstance(record.msg, str) and "SaslHandshake failed" in record.msg:
+            self.refused.append(kafka_errors.IllegalSaslStateError(record.getMessage()))
+
+
+@contextmanager
+def _watch_authentication() -> Iterator[list[BaseException]]:
+    logger = logging.getLogger("kafka.net.connection")
+    watch = _AuthenticationWatch()
+    logger.addHandler(watch)
+    try:
+        yield watch.refused
+    finally:
+        logger.removeHandler(watch)

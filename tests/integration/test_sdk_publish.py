@@ -1,0 +1,154 @@
+"""The SDK against the real broker: events read back signed and intact, and each kind of
+trouble (no topic, no broker, wrong credentials) is a clear error, soon, not a hang."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+from prometheus_client import CollectorRegistry
+
+from fourfold.bootstrap import Container
+from producers import (
+    BrokerUnavailable,
+    DeliveryState,
+    NotAuthenticated,
+    Publisher,
+    SdkMetrics,
+    TopicMissing,
+    unit,
+)
+from schemas import SigningKey, decode_event, verify_event
+from schemas.categories import FindingCategory
+from schemas.enums import Classification, HowFound, Severity, SourceReliability
+from schemas.events.clues import Informant, ProblemClueReceived
+
+pytestmark = pytest.mark.integration
+
+BODY = "city-letters"
+
+
+def _raw_records(bootstrap: str, topic: str) -> list[bytes]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=1500)
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()])
+        consumer.seek_to_beginning()
+        return [record.value for record in consumer]
+    finally:
+        consumer.close()
+
+
+def _finding(publisher: Publisher, i: int) -> uuid.UUID:
+    return publisher.record_finding(
+        finding_id=f"finding-{i}",
+        unit_id="city-hospital",
+        category=FindingCategory.FORMALISM_BUREAUCRATISM,
+        severity=Severity.LOW,
+        how_found=HowFound.DAILY_SUPERVISION,
+        summary="Meetings held to be seen, not to decide.",
+    )
+
+
+@pytest.mark.parametrize("with_outbox", [False, True], ids=["direct", "outbox"])
+def test_published_events_read_back_signed_and_intact(
+    container: Container, tmp_path: Path, with_outbox: bool
+):
+    container.admin.ensure_body([BODY])
+    key = SigningKey.generate(f"{BODY}:1")
+    registry = CollectorRegistry()
+    outbox = tmp_path / "outbox.db" if with_outbox else None
+    bootstrap = container.settings.bootstrap_servers
+    with Publisher(
+        BODY, key, bootstrap, topics=container.topics, outbox=outbox, metrics=SdkMetrics.create(registry)
+    ) as publisher:
+        clue_id = publisher.receive_clue(
+            clue_id="clue-7",
+            unit_id="city-hospital",
+            cadre_id="cadre-qian",
+            summary="A supplier paid for banquets.",
+            reliability=SourceReliability.B,
+            informant=Informant(name="A. Citizen"),
+        )
+        findings = [_finding(publisher, i) for i in range(20)]
+        publisher.flush()
+        statuses = [publisher.status(i) for i in [clue_id, *findings]]
+
+    assert {s.state for s in statuses} == {DeliveryState.SENT}
+    assert all(s.offset is not None for s in statuses)
+    events = {e.event_id: e for e in (decode_event(raw) for raw in _raw_records(bootstrap, publisher.topic))}
+    assert set(events) == {clue_id, *findings}
+    for event in events.values():
+        verify_event(event, key.verify_key)
+    clue = events[clue_id]
+    assert isinstance(clue.payload, ProblemClueReceived)
+    assert clue.payload.informant == Informant(name="A. Citizen")
+    assert (clue.subject.kind, clue.subject.id) == ("cadre", "cadre-qian")
+    assert (clue.correlation_id, clue.classification) == ("clue-7", Classification.CONFIDENTIAL)
+    assert events[findings[0]].subject == unit("city-hospital")
+    assert events[findings[0]].correlation_id == "finding-0"
+    published = registry.get_sample_value(
+        "fourfold_sdk_published_total", {"body": BODY, "event_type": "SupervisionFindingRecorded"}
+    )
+    assert published == 20
+
+
+def test_missing_topic_is_a_clear_error(container: Container, tmp_path: Path):
+    key = SigningKey.generate(f"{BODY}:1")
+    bootstrap = container.settings.bootstrap_servers
+    direct = Publisher(BODY, key, bootstrap, topics=container.topics)
+    with pytest.raises(TopicMissing, match=r"ingest\.city-letters"):
+        _finding(direct, 0)
+    direct.close()
+
+    with Publisher(BODY, key, bootstrap, topics=container.topics, outbox=tmp_path / "o.db") as publisher:
+        event_id = _finding(publisher, 1)  # stored: the outbox does not need the topic yet
+        with pytest.raises(TopicMissing):
+            publisher.flush(timeout=3)
+        assert publisher.status(event_id).state is DeliveryState.PENDING
+        assert "does not exist" in (publisher.status(event_id).last_error or "")
+        container.admin.ensure_body([BODY])  # the operator creates it; the sender carries on
+        publisher.flush(timeout=60)
+        assert publisher.status(event_id).state is DeliveryState.SENT
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_no_broker_is_a_clear_error_soon():
+    publisher = Publisher(
+        BODY, SigningKey.generate(f"{BODY}:1"), f"127.0.0.1:{_free_port()}", connect_timeout=2
+    )
+    began = time.monotonic()
+    with pytest.raises(BrokerUnavailable, match="no Kafka broker answered"):
+        _finding(publisher, 0)
+    assert time.monotonic() - began < 10
+    publisher.close()
+
+
+def test_refused_credentials_are_an_authentication_error(container: Container):
+    container.admin.ensure_body([BODY])
+    publisher = Publisher(
+        BODY,
+        SigningKey.generate(f"{BODY}:1"),
+        container.settings.bootstrap_servers,
+        topics=container.topics,
+        connect_timeout=3,
+        producer_config={
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": "PLAIN",
+            "sasl_plain_username": BODY,
+            "sasl_plain_password": "wrong",
+        },
+    )
+    began = time.monotonic()
+    with pytest.raises(NotAuthenticated, match="refused this client's credentials"):
+        _finding(publisher, 0)
+    assert time.monotonic() - began < 10
+    publisher.close()
