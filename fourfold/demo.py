@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rich.console import Console
@@ -16,14 +16,19 @@ from fourfold.bootstrap import Container
 from fourfold.processes import Child
 from fourfold.registrar import DEMO_REGISTRY
 from schemas import Envelope, SigningKey, Subject, encode_event, new_event, sign_event
+from schemas.categories import FindingCategory
 from schemas.enums import (
     Classification,
     Handling,
+    HowFound,
     InformationCredibility,
+    Severity,
     SourceReliability,
     SubjectKind,
 )
-from schemas.events.clues import Informant, ProblemClueReceived
+from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded
+from schemas.events.inspection import InspectionRoundPlanned
+from schemas.events.rectification import RectificationRequired
 
 DEMO_NAMESPACE = uuid.UUID("6d7c1f4e-3b1a-4c55-9a8e-0f4b7d2f1a10")
 
@@ -123,6 +128,8 @@ def run_demo(container: Container, console: Console, *, keep_running: bool = Fal
     with console.status("Starting Kafka (the first run fetches it from Maven Central)…"):
         bootstrap = container.ensure_broker()
     console.print(f"[green]✓[/green] Kafka answering on {bootstrap}")
+    for trusted in (settings.registrar_body, settings.bus_body):  # before the worker, so both use one key
+        container.keys.load_or_create(trusted)
     children = [
         Child("worker", ["worker"], settings.home / "logs"),
         Child("projector", ["project"], settings.home / "logs"),
@@ -156,6 +163,8 @@ def run_demo(container: Container, console: Console, *, keep_running: bool = Fal
             return _report_failure(console, children, "The inboxes did not fill in time.")
         for body_id in expected:
             _print_inbox(console, body_id, inbox_of(container.engine, body_id))
+        if not _show_derived_flows(container, console, children):
+            return _report_failure(console, children, "The derived flows did not reach the inboxes in time.")
         refused = read_topic(bootstrap, container.topics.quarantine)
         for record in refused:
             console.print(f"[yellow]quarantined[/yellow] {record['reason']}: {record['detail']}")
@@ -187,3 +196,160 @@ def _print_inbox(console: Console, body_id: str, rows: list[dict[str, Any]]) -> 
         )
         if payload.get("summary"):
             console.print(f"  {payload['summary']}", style="dim")
+
+
+def derived_scenario() -> list[ScenarioEvent]:
+    """Events that set off each derived flow of the bus (the clock's tick comes after them)."""
+    at = datetime(2026, 3, 3, 10, tzinfo=UTC)
+
+    def finding(
+        name: str,
+        unit_id: str,
+        source: str,
+        category: FindingCategory,
+        severity: Severity,
+        day: int,
+        matter: str | None = None,
+    ) -> Envelope:  # type: ignore[type-arg]
+        payload = SupervisionFindingRecorded(
+            finding_id=name,
+            unit_id=unit_id,
+            category=category,
+            severity=severity,
+            how_found=HowFound.DAILY_SUPERVISION,
+            summary=f"{category.label_en} found at {unit_id}.",
+        )
+        return new_event(
+            payload,
+            source_body=source,
+            occurred_at=at + timedelta(days=day),
+            subject=Subject(kind=SubjectKind.UNIT, id=unit_id),
+            correlation_id=matter or name,
+            event_id=demo_id(name),
+        )
+
+    procurement, formalism = FindingCategory.CORRUPTION, FindingCategory.FORMALISM_BUREAUCRATISM
+    round_ = InspectionRoundPlanned(
+        round_id="round-2026-1",
+        team_body_id="inspection-team-1",
+        unit_ids=("city-education", "jiangbei-school"),
+        starts_at=at + timedelta(days=10),
+        ends_at=at + timedelta(days=40),
+    )
+    rectification = RectificationRequired(
+        rectification_id="rect-canteen",
+        unit_id="city-education",
+        description="Re-tender the canteen contracts.",
+        deadline=at + timedelta(days=14),
+        supervising_bodies=("stationed-education", "city-office-1"),
+    )
+    return [
+        ScenarioEvent(
+            "city-office-1",
+            finding(
+                "f-hospital",
+                "yuzhong-hospital",
+                "city-office-1",
+                procurement,
+                Severity.HIGH,
+                0,
+                "matter-procurement",
+            ),
+            "a contact office's serious finding: shared at once (OutstandingIssueNotified)",
+        ),
+        ScenarioEvent(
+            "jiangbei-commission",
+            finding(
+                "f-jiangbei",
+                "jiangbei-school",
+                "jiangbei-commission",
+                procurement,
+                Severity.MEDIUM,
+                1,
+                "matter-procurement",
+            ),
+            "the same matter in another district: CollaborativeOversightProposed",
+        ),
+        ScenarioEvent(
+            "inspection-office",
+            new_event(
+                round_,
+                source_body="inspection-office",
+                occurred_at=at,
+                subject=Subject(kind=SubjectKind.REGION, id="city"),
+                event_id=demo_id("round-2026-1"),
+            ),
+            "an inspection round: its briefers are asked (BriefingRequested)",
+        ),
+        ScenarioEvent(
+            "stationed-education",
+            new_event(
+                rectification,
+                source_body="stationed-education",
+                occurred_at=at,
+                correlation_id="rect-canteen",
+                subject=Subject(kind=SubjectKind.UNIT, id="city-education"),
+                event_id=demo_id("rect-canteen"),
+            ),
+            "a rectification due in two weeks, never reported done: RectificationOverdue",
+        ),
+        *(
+            ScenarioEvent(
+                source,
+                finding(f"f-paper-{unit}", unit, source, formalism, Severity.LOW, day),
+                "formalism in a third region within a month: SystemicIssueDetected"
+                if day == 4
+                else "formalism, one more unit",
+            )
+            for unit, source, day in (
+                ("city-education", "stationed-education", 2),
+                ("yuzhong-school", "yuzhong-commission", 3),
+                ("jiangbei-school", "jiangbei-commission", 4),
+            )
+        ),
+    ]
+
+
+def _show_derived_flows(container: Container, console: Console, children: list[Child]) -> bool:
+    """Publish the derived-flow scenario, then a tick of the bus clock, and print who learnt what."""
+    from fourfold.operations import read_topic
+    from projections.inbox import inbox_of
+    from streams.clock import clock_tick
+
+    bootstrap = container.settings.bootstrap_servers
+    items = derived_scenario()
+    for item in items:
+        with container.publisher(item.body_id) as publisher:
+            publisher.publish_event(item.event)
+        console.print(f"[green]✓[/green] {item.body_id} published {item.event.event_type}: {item.note}")
+    ids = {str(item.event.event_id) for item in items}
+    logged = wait_for(
+        lambda: ids <= {e["event_id"] for e in read_topic(bootstrap, container.topics.log, timeout_ms=500)},
+        timeout=120,
+        give_up=lambda: not all(c.alive for c in children),
+    )
+    if not logged:
+        return False
+    bus = container.settings.bus_body
+    with container.publisher(bus) as publisher:  # time passes: the bus clock's tick, a month on
+        publisher.publish_event(clock_tick(datetime(2026, 4, 3, tzinfo=UTC), bus))
+    console.print("[green]✓[/green] the bus clock ticked: 2026-04-03")
+    expected = {
+        "city-comprehensive": {
+            "BriefingRequested",
+            "CollaborativeOversightProposed",
+            "SystemicIssueDetected",
+        },
+        "yuzhong-stationed-health": {"OutstandingIssueNotified"},
+        "stationed-education": {"RectificationOverdue"},
+    }
+    done = wait_for(
+        lambda: all(
+            types <= {r["event_type"] for r in inbox_of(container.engine, b)} for b, types in expected.items()
+        ),
+        timeout=120,
+        give_up=lambda: not all(c.alive for c in children),
+    )
+    for body_id in expected:
+        _print_inbox(console, body_id, inbox_of(container.engine, body_id))
+    return done

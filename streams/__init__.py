@@ -1,1 +1,1 @@
-"""Stream processors: the router that checks, logs and routes every event by jurisdiction."""
+"""Stream processors: the router that checks, logs and routes every event, and derives the bus's own."""

@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import logging
-import re
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from aiokafka.admin import AIOKafkaAdminClient
+from faust.types import TP
 
-from schemas import SigningKey, Topics, VerifyKey, encode_event
-from schemas.records import Delivery, Quarantined
-from streams.reference_feed import ReferenceFeed
+from schemas import SigningKey, Topics, VerifyKey, encode_event, sign_event
+from streams.admission import Gate
+from streams.clock import CLOCK_MATTER, clock_tick
+from streams.derived import Policy
+from streams.feed import TopicFeed
+from streams.metrics import RouterMetrics
 from streams.registry import Registry
-from streams.router import Accepted, IngestRecord, decide
+from streams.router import IngestRecord, Outcome, Router
+from streams.sink import TransactionalSink
+from streams.state import BusState
+from streams.topic_maker import TopicMaker
 
 log = logging.getLogger(__name__)
 
-RAW = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+
+NEW_TOPICS_EVERY = 20.0
+"""Seconds between looks for ingest topics of bodies registered since start."""
+
+RAW: dict[str, Any] = {
+    "key_type": bytes,
+    "value_type": bytes,
+    "key_serializer": "raw",
+    "value_serializer": "raw",
+}
 
 
 @dataclass(frozen=True)
@@ -33,21 +50,43 @@ class RouterConfig:
     bus_key: SigningKey
     ingest_topics: tuple[str, ...]
     """The ingest topics that exist at start; new ones are picked up while running."""
+    bus_body: str = "bus"
     partitions: int = 3
     replication_factor: int = 1
     max_event_bytes: int = 65_536
+    policy: Policy = field(default_factory=Policy)
+    clock_interval: float = 60.0
+    """Seconds between the bus clock's ticks (on the leader worker only); 0 stops the clock."""
+    commit_interval: float = 1.0
+    """Seconds between transaction commits: how long outputs wait before consumers see them."""
+    session_timeout: float = 30.0
+    """Seconds before the group gives a silent (crashed) worker's partitions to the others."""
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
     extra_faust_settings: dict[str, Any] = field(default_factory=dict)
 
 
 class RouterApp:
-    """Owns the faust app, its topics and the registry; one per worker process."""
+    """Owns the faust app, its topics, the registry and the state; one per worker process."""
 
     def __init__(self, config: RouterConfig):
         self.config = config
+        topics = config.topics
         self.registry = Registry()
         self.registry.trust(config.registrar_body, config.registrar_key)
+        self.registry.trust(config.bus_body, config.bus_key.verify_key)
+        self.state = BusState(finding_horizon=2 * config.policy.systemic_window)
+        self.router = Router(
+            topics,
+            self.registry,
+            self.state,
+            gate=Gate(config.registrar_body, config.bus_body, config.max_event_bytes),
+            bus_key=config.bus_key,
+            policy=config.policy,
+        )
+        self.metrics = RouterMetrics()
         self.app = faust.App(
-            f"{config.topics.prefix}-router",
+            f"{topics.prefix}-router",
             broker=f"kafka://{config.bootstrap_servers}",
             store="memory://",
             processing_guarantee="exactly_once",
@@ -55,88 +94,137 @@ class RouterApp:
             topic_replication_factor=config.replication_factor,
             consumer_auto_offset_reset="earliest",
             consumer_metadata_max_age_ms=5_000,
+            broker_commit_interval=config.commit_interval,
+            broker_session_timeout=config.session_timeout,
+            broker_heartbeat_interval=min(3.0, config.session_timeout / 4),
             web_enabled=False,
             **config.extra_faust_settings,
         )
-        self.feed = ReferenceFeed(config.bootstrap_servers, config.topics.reference, self.registry)
-        self._outputs: dict[str, faust.TopicT] = {}
-        self._declared: set[str] = set()
-        self.ingest = self.app.topic(*config.ingest_topics, **RAW)
+        self.reference_feed = TopicFeed(config.bootstrap_servers, topics.reference, self.registry.apply)
+        self.log_feed = TopicFeed(config.bootstrap_servers, topics.log, self.state.apply)
+        self.maker = TopicMaker(
+            config.bootstrap_servers,
+            topics,
+            partitions=config.partitions,
+            replication_factor=config.replication_factor,
+        )
+        self.sink = TransactionalSink(self.app, self._declare)
+        self._generation: int | None = None
+        self._next_offset: dict[TP, int] = {}
+        ingest = sorted({*config.ingest_topics, topics.ingest(config.bus_body)})
+        self.ingest = self.app.topic(*ingest, **RAW)
         self.app.agent(self.ingest, name="route")(self._route)
-        self.app.task(self.feed.run)
-        self.app.timer(5.0)(self._follow_new_ingest_topics)
+        self.app.task(self._follow(self.reference_feed))
+        self.app.task(self._follow(self.log_feed))
+        self.app.task(self._serve_metrics)
+        self.app.timer(NEW_TOPICS_EVERY)(self._follow_new_ingest_topics)
+        self.app.timer(5.0)(self._measure_lag)
+        if config.clock_interval > 0:
+            self.app.timer(config.clock_interval, on_leader=True)(self._tick)
+
+    async def _route(self, stream: faust.StreamT) -> None:
+        self.sink.guard_commits()
+        async for event in stream.events():
+            record = _record_of(event)
+            outcome = await self._decide(record)
+            await self._write(event, outcome)
+            self.metrics.observe(outcome, time.time() - event.message.timestamp)
+
+    async def _decide(self, record: IngestRecord) -> Outcome:
+        """The router's decision, once the registry and state have what they need."""
+        await self._catch_up_after_rebalance()
+        admitted = self.router.admit(record)
+        if self.router.needs_whole_log(admitted):
+            await self.log_feed.caught_up()
+        outcome = self.router.route(record, admitted)
+        if outcome.quarantined is not None:
+            log.warning(
+                "quarantined %s (%s) from %s", outcome.quarantined.reason, outcome.event_type, record.topic
+            )
+        return outcome
+
+    async def _write(self, event: faust.EventT, outcome: Outcome) -> None:
+        message = event.message
+        try:
+            await self.sink.write(message.tp, outcome.writes, ack=event.ack)
+        except Exception as exc:  # cannot write transactionally: stop, let a restart recover
+            log.critical("cannot write the outputs of %s@%d; stopping", message.tp, message.offset)
+            await self.app.crash(exc)
+            raise
+        self._next_offset[message.tp] = message.offset + 1
+
+    def _follow(self, feed: TopicFeed) -> Callable[[], Awaitable[None]]:
+        async def follow() -> None:
+            await self.maker.ensure(feed.topic)  # a feed of a topic that does not exist would never be ready
+            await feed.run()
+
+        follow.__name__ = f"follow_{feed.topic}"
+        return follow
+
+    async def _catch_up_after_rebalance(self) -> None:
+        """After (re)assignment, read what the previous owner of our partitions committed first."""
+        generation = self.app.consumer_generation_id
+        if generation != self._generation:
+            await self.reference_feed.caught_up()
+            await self.log_feed.caught_up()
+            self._generation = generation
+
+    async def _tick(self) -> None:
+        """Publish this interval's ClockTicked on the bus's own ingest topic."""
+        config = self.config
+        tick = sign_event(
+            clock_tick(datetime.now(UTC), config.bus_body, config.clock_interval), config.bus_key
+        )
+        topic = config.topics.ingest(config.bus_body)
+        await self._declare(topic)
+        sent = await self.app.producer.send(
+            topic, CLOCK_MATTER.encode(), encode_event(tick), None, None, None
+        )
+        await sent
 
     async def _follow_new_ingest_topics(self) -> None:
         """Subscribe to ingest topics created since start (faust cannot subscribe by pattern)."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.config.bootstrap_servers)
-        await admin.start()
-        try:
-            names = await admin.list_topics()
-        finally:
-            await admin.close()
-        pattern = re.compile(self.config.topics.ingest_pattern)
-        wanted = sorted({*self.ingest.topics, *(n for n in names if pattern.match(n))})
+        names = await self.maker.ingest_topics()
+        wanted = sorted({*self.ingest.topics, *names})
         if wanted != sorted(self.ingest.topics):
             log.info("subscribing to new ingest topics %s", sorted(set(wanted) - set(self.ingest.topics)))
             self.ingest.topics = wanted
             self.app.topics.discard(self.ingest)
             self.app.topics.add(self.ingest)
 
-    def output(self, name: str) -> faust.TopicT:
-        """The topic ``name``, declared with its partitions and configs the first time it is used."""
-        topic = self._outputs.get(name)
-        if topic is None:
-            topic = self.app.topic(
-                name,
-                partitions=self.config.partitions,
-                replicas=self.config.replication_factor,
-                config=self.config.topics.config_for(name),
-                **RAW,
-            )
-            self._outputs[name] = topic
-        return topic
+    async def _measure_lag(self) -> None:
+        consumer = self.app.consumer
+        lag: dict[str, int] = defaultdict(int)
+        for tp in consumer.assignment():
+            if tp.topic in self.ingest.topics and tp in self._next_offset:
+                highwater = consumer.highwater(tp)
+                if highwater is not None:
+                    lag[tp.topic] += max(highwater - self._next_offset[tp], 0)
+        for topic in self.ingest.topics:
+            self.metrics.lag.labels(topic=topic).set(lag.get(topic, 0))
 
-    async def _route(self, stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await self.feed.ready.wait()
-            message = event.message
-            record = IngestRecord(
-                topic=message.topic,
-                partition=message.partition,
-                offset=message.offset,
-                timestamp=datetime.fromtimestamp(message.timestamp, UTC),
-                value=event.value,
-            )
-            outcome = decide(
-                record,
-                topic_body=self.config.topics.body_of(message.topic),
-                registry=self.registry,
-                registrar=self.config.registrar_body,
-                max_bytes=self.config.max_event_bytes,
-            )
-            await self._write(outcome)
-
-    async def _write(self, outcome: Accepted | Quarantined) -> None:
-        topics = self.config.topics
-        if isinstance(outcome, Quarantined):
-            log.warning("quarantined %s: %s", outcome.reason, outcome.detail)
-            await self._send(topics.quarantine, outcome.source_topic, outcome.model_dump_json().encode())
+    async def _serve_metrics(self) -> None:
+        """Serve /metrics if a port is set; a port already taken costs the metrics, not the routing."""
+        host, port = self.config.metrics_host, self.config.metrics_port
+        if port is None:
             return
-        event = outcome.event
-        await self._send(topics.log, event.correlation_id, encode_event(event))
-        if outcome.reference_key is not None:
-            await self._send(topics.reference, outcome.reference_key, encode_event(event))
-            self.registry.apply(event)
-        for delivery in outcome.deliveries:
-            await self._deliver(delivery, event.correlation_id)
+        try:
+            self.metrics.serve(host, port)
+        except OSError as exc:
+            log.error("cannot serve metrics on %s:%d: %s; routing carries on without them", host, port, exc)
+            return
+        log.info("metrics on http://%s:%d/metrics", host, port)
 
-    async def _deliver(self, delivery: Delivery, key: str) -> None:
-        topic = self.config.topics.inbox(delivery.recipient)
-        await self._send(topic, key, delivery.model_dump_json().encode())
+    async def _declare(self, name: str) -> None:
+        await self.maker.ensure(name)
 
-    async def _send(self, topic_name: str, key: str, value: bytes) -> None:
-        topic = self.output(topic_name)
-        if topic_name not in self._declared:
-            await topic.maybe_declare()
-            self._declared.add(topic_name)
-        await topic.send(key=key.encode(), value=value)
+
+def _record_of(event: faust.EventT) -> IngestRecord:
+    message = event.message
+    return IngestRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        timestamp=datetime.fromtimestamp(message.timestamp, UTC),
+        value=event.value,
+    )

@@ -1,6 +1,8 @@
-"""Who has jurisdiction: pure functions over the registry."""
+"""Who has jurisdiction, who looks after a unit, who sits where: pure functions over the registry."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from schemas.enums import BodyKind, JurisdictionRole, ManagementLevel, UnitLevel
 from streams.registry import Registry
@@ -11,7 +13,7 @@ def clue_holder(registry: Registry, unit_id: str, cadre_id: str | None) -> str |
     unit = registry.unit(unit_id)
     if unit is None:
         return None
-    level = _management_level(registry, unit.level, cadre_id)
+    level = management_level(registry, unit.level, cadre_id)
     chain = registry.region_chain(unit.region_id)
     best: tuple[int, str] | None = None
     for remit in registry.jurisdictions(JurisdictionRole.TERRITORIAL):
@@ -23,15 +25,130 @@ def clue_holder(registry: Registry, unit_id: str, cadre_id: str | None) -> str |
     return best[1] if best else None
 
 
-def case_management_of(registry: Registry, commission_id: str) -> str | None:
+def case_management_of(registry: Registry, commission_id: str | None) -> str | None:
     """The case-management office inside a commission, keeper of its central clue register."""
-    for body in registry.bodies(BodyKind.CASE_MANAGEMENT):
-        if body.parent_body_id == commission_id:
+    offices = offices_of(registry, commission_id, BodyKind.CASE_MANAGEMENT)
+    return offices[0] if offices else None
+
+
+def offices_of(registry: Registry, commission_id: str | None, kind: BodyKind) -> list[str]:
+    """The bodies of ``kind`` directly inside ``commission_id``, sorted."""
+    if commission_id is None:
+        return []
+    return sorted(b.body_id for b in registry.bodies(kind) if b.parent_body_id == commission_id)
+
+
+def commission_of(registry: Registry, body_id: str) -> str | None:
+    """The commission a body is, or belongs to (walking up its parents)."""
+    seen: set[str] = set()
+    current: str | None = body_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        body = registry.body(current)
+        if body is None:
+            return None
+        if body.kind == BodyKind.COMMISSION:
             return body.body_id
+        current = body.parent_body_id
     return None
 
 
-def _management_level(registry: Registry, unit_level: UnitLevel, cadre_id: str | None) -> ManagementLevel:
+def territorial_regions(registry: Registry, commission_id: str | None) -> set[str]:
+    """The regions a commission's territorial jurisdiction names (its own region if none)."""
+    if commission_id is None:
+        return set()
+    regions = {
+        r
+        for j in registry.jurisdictions(JurisdictionRole.TERRITORIAL)
+        if j.body_id == commission_id
+        for r in j.region_ids
+    }
+    body = registry.body(commission_id)
+    return regions or ({body.region_id} if body else set())
+
+
+def within(registry: Registry, region_id: str, regions: Iterable[str]) -> bool:
+    """Whether ``region_id`` is one of ``regions`` or lies inside one of them."""
+    wanted = set(regions)
+    return any(r in wanted for r in registry.region_chain(region_id))
+
+
+def contact_offices(registry: Registry, unit_id: str) -> list[str]:
+    """Supervision-inspection offices whose contact area names the unit or covers its region."""
+    unit = registry.unit(unit_id)
+    return sorted(
+        j.body_id
+        for j in registry.jurisdictions(JurisdictionRole.CONTACT_AREA)
+        if unit_id in j.unit_ids or (unit is not None and within(registry, unit.region_id, j.region_ids))
+    )
+
+
+def contact_offices_of_region(registry: Registry, region_id: str) -> list[str]:
+    """Supervision-inspection offices whose contact area covers a region."""
+    return sorted(
+        j.body_id
+        for j in registry.jurisdictions(JurisdictionRole.CONTACT_AREA)
+        if within(registry, region_id, j.region_ids)
+    )
+
+
+def stationed_agencies(registry: Registry, unit_id: str) -> list[str]:
+    """Stationed agencies at the unit."""
+    return sorted(
+        j.body_id for j in registry.jurisdictions(JurisdictionRole.STATIONED) if unit_id in j.unit_ids
+    )
+
+
+def lower_commission(registry: Registry, unit_id: str) -> str | None:
+    """The lower-level (district) commission whose territory holds the unit, if any."""
+    unit = registry.unit(unit_id)
+    if unit is None:
+        return None
+    for region_id in registry.region_chain(unit.region_id):
+        for j in sorted(registry.jurisdictions(JurisdictionRole.TERRITORIAL), key=lambda j: j.body_id):
+            body = registry.body(j.body_id)
+            if region_id in j.region_ids and body is not None and body.parent_body_id is not None:
+                return j.body_id
+    return None
+
+
+def covering_commissions(registry: Registry, region_id: str) -> list[str]:
+    """Every commission whose territory holds the region, nearest first."""
+    chain = registry.region_chain(region_id)
+    found: list[tuple[int, str]] = []
+    for j in registry.jurisdictions(JurisdictionRole.TERRITORIAL):
+        distances = [chain.index(r) for r in j.region_ids if r in chain]
+        if distances:
+            found.append((min(distances), j.body_id))
+    return [body_id for _, body_id in sorted(set(found))]
+
+
+def home_commission(registry: Registry, body_id: str) -> str | None:
+    """The commission a body belongs to, or else the nearest one over its region."""
+    commission = commission_of(registry, body_id)
+    if commission is not None:
+        return commission
+    body = registry.body(body_id)
+    covering = covering_commissions(registry, body.region_id) if body else []
+    return covering[0] if covering else None
+
+
+def region_of_unit(registry: Registry, unit_id: str) -> str | None:
+    unit = registry.unit(unit_id)
+    return unit.region_id if unit else None
+
+
+def common_region(registry: Registry, region_ids: Iterable[str]) -> str | None:
+    """The nearest region that holds all of ``region_ids``."""
+    chains = [registry.region_chain(r) for r in sorted(set(region_ids))]
+    if not chains:
+        return None
+    shared = set(chains[0]).intersection(*chains[1:])
+    return next((r for r in chains[0] if r in shared), None)
+
+
+def management_level(registry: Registry, unit_level: UnitLevel, cadre_id: str | None) -> ManagementLevel:
+    """The level that decides jurisdiction: the cadre's, or the unit's for unit-managed or no cadre."""
     cadre = registry.cadre(cadre_id) if cadre_id else None
     if cadre is not None and cadre.management_level != ManagementLevel.UNIT:
         return cadre.management_level

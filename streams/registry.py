@@ -53,6 +53,8 @@ class Registry:
 
     def __init__(self) -> None:
         self._latest: dict[str, Envelope[Any]] = {}
+        self._by_section: dict[str, dict[str, Envelope[Any]]] = {}
+        """The same facts by the first part of their key ("body", "jurisdiction:<role>"...)."""
         self._anchors: dict[tuple[str, str], VerifyKey] = {}
 
     def trust(self, body_id: str, key: VerifyKey) -> None:
@@ -66,6 +68,7 @@ class Registry:
         if known is not None and _version(known) >= _version(event):
             return False
         self._latest[key] = event
+        self._by_section.setdefault(_section(key), {})[key] = event
         return True
 
     def __len__(self) -> int:
@@ -84,15 +87,13 @@ class Registry:
         return self._get(f"cadre:{cadre_id}", CadreRegistered)
 
     def bodies(self, kind: BodyKind | None = None) -> Iterator[BodyRegistered]:
-        for key, event in self._latest.items():
-            if key.startswith("body:") and (kind is None or event.payload.kind == kind):
+        for event in self._by_section.get("body", {}).values():
+            if kind is None or event.payload.kind == kind:
                 yield event.payload
 
     def jurisdictions(self, role: JurisdictionRole) -> Iterator[JurisdictionAssigned]:
-        suffix = f":{role}"
-        for key, event in self._latest.items():
-            if key.startswith("jurisdiction:") and key.endswith(suffix):
-                yield event.payload
+        for event in self._by_section.get(f"jurisdiction:{role}", {}).values():
+            yield event.payload
 
     def region_chain(self, region_id: str) -> list[str]:
         """The region and its ancestors, nearest first."""
@@ -119,6 +120,11 @@ class Registry:
     def _get(self, key: str, cls: type[T]) -> T | None:
         event = self._latest.get(key)
         return event.payload if event is not None and isinstance(event.payload, cls) else None
+
+
+def _section(key: str) -> str:
+    kind, _, rest = key.partition(":")
+    return f"jurisdiction:{rest.rsplit(':', 1)[1]}" if kind == "jurisdiction" else kind
 
 
 def _version(event: Envelope[Any]) -> tuple[datetime, str]:

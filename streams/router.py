@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from schemas import Envelope
+from schemas import EVENT_TYPES, Envelope, SigningKey, Topics, encode_event, sign_event
 from schemas.catalogue import REFERENCE_TYPES
 from schemas.records import Delivery, Quarantined
-from streams.admission import Refusal, admit
+from streams.admission import Gate, Refusal, admit
+from streams.derivations import NEEDS_WHOLE_LOG, derive
+from streams.derived import Policy
 from streams.registry import Registry, entity_key
 from streams.routing import recipients, withheld_from
+from streams.state import BusState, short_digest
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class Accepted:
-    event: Envelope[Any]
-    deliveries: list[Delivery] = field(default_factory=list)
-    reference_key: str | None = None
+MAX_DERIVATION_DEPTH = 3
+"""Derived events are routed and may derive again, this many generations deep at most."""
 
 
 @dataclass(frozen=True)
@@ -30,36 +33,142 @@ class IngestRecord:
     value: bytes
 
 
-def decide(
-    record: IngestRecord, *, topic_body: str, registry: Registry, registrar: str, max_bytes: int
-) -> Accepted | Quarantined:
-    """Accept and route the record's event, or say why it is quarantined."""
-    try:
-        event = admit(
-            record.value,
-            topic_body=topic_body,
-            registry=registry,
-            registrar=registrar,
-            max_bytes=max_bytes,
-        )
-    except Refusal as refusal:
-        return quarantine(record, refusal)
-    if event.event_type in REFERENCE_TYPES:
-        return Accepted(event, reference_key=entity_key(event))
-    return Accepted(event, deliveries_for(event, registry))
+@dataclass(frozen=True)
+class Write:
+    """One record to produce: ``role`` is the kind of topic (log, inbox, reference, quarantine)."""
+
+    topic: str
+    key: str
+    value: bytes
+    role: str
+    event_type: str
 
 
-def deliveries_for(event: Envelope[Any], registry: Registry) -> list[Delivery]:
+@dataclass(frozen=True)
+class Outcome:
+    """What one ingest record comes to; ``event_type`` is a catalogue name or "unknown"."""
+
+    event_type: str
+    writes: tuple[Write, ...] = ()
+    quarantined: Quarantined | None = None
+    duplicate: bool = False
+    logged: tuple[Envelope[Any], ...] = ()
+    """The events appended to the log: the accepted one, then those it derived."""
+
+
+Admitted = Envelope[Any] | Quarantined
+
+
+class Router:
+    """Admits, de-duplicates, routes and derives; keeps the registry and the state current."""
+
+    def __init__(
+        self,
+        topics: Topics,
+        registry: Registry,
+        state: BusState,
+        *,
+        gate: Gate,
+        bus_key: SigningKey,
+        policy: Policy,
+    ):
+        self.topics = topics
+        self.registry = registry
+        self.state = state
+        self.gate = gate
+        self.bus_key = bus_key
+        self.policy = policy
+
+    def handle(self, record: IngestRecord) -> Outcome:
+        return self.route(record, self.admit(record))
+
+    def admit(self, record: IngestRecord) -> Admitted:
+        """The record's verified event, or why it is quarantined."""
+        try:
+            return admit(
+                record.value,
+                topic_body=self.topics.body_of(record.topic),
+                registry=self.registry,
+                state=self.state,
+                gate=self.gate,
+            )
+        except Refusal as refusal:
+            return quarantine(record, refusal)
+
+    @staticmethod
+    def needs_whole_log(admitted: Admitted) -> bool:
+        """Whether routing it looks across all matters, so the state must first catch up."""
+        return isinstance(admitted, Envelope) and admitted.event_type in NEEDS_WHOLE_LOG
+
+    def route(self, record: IngestRecord, admitted: Admitted) -> Outcome:
+        if isinstance(admitted, Quarantined):
+            return self._refused(admitted)
+        try:
+            return self._accept(record, admitted)
+        except Exception as exc:  # a defect in a rule must cost one record, not stall the partition
+            log.error("routing %s %s failed", admitted.event_type, admitted.event_id, exc_info=True)
+            refusal = Refusal("router_error", f"{type(exc).__name__} while routing", admitted)
+            return self._refused(quarantine(record, refusal))
+
+    def _accept(self, record: IngestRecord, event: Envelope[Any]) -> Outcome:
+        known = self.state.digest_of(str(event.event_id))
+        if known is not None:
+            if known == short_digest(event):
+                return Outcome(event.event_type, duplicate=True)
+            refusal = Refusal(
+                "duplicate_id", f"event id {event.event_id} is on the log with other content", event
+            )
+            return self._refused(quarantine(record, refusal))
+        writes: list[Write] = []
+        logged: list[Envelope[Any]] = []
+        queue: list[tuple[Envelope[Any], int]] = [(event, 0)]
+        while queue:
+            current, depth = queue.pop(0)
+            if self.state.digest_of(str(current.event_id)) is not None:
+                continue
+            children = (
+                derive(current, self.registry, self.state, self.policy)
+                if depth < MAX_DERIVATION_DEPTH
+                else []
+            )
+            writes.extend(self._writes_for(current))
+            logged.append(current)
+            queue.extend((sign_event(child, self.bus_key), depth + 1) for child in children)
+        return Outcome(event.event_type, tuple(writes), logged=tuple(logged))
+
+    def _writes_for(self, event: Envelope[Any]) -> list[Write]:
+        """Log it, deliver it, and only then fold it into the state (rules see the state before it)."""
+        raw = encode_event(event, max_bytes=1 << 20)
+        writes = [Write(self.topics.log, event.correlation_id, raw, "log", event.event_type)]
+        if event.event_type in REFERENCE_TYPES:
+            writes.append(Write(self.topics.reference, entity_key(event), raw, "reference", event.event_type))
+            self.registry.apply(event)
+        for delivery in deliveries_for(event, self.registry, self.state):
+            topic = self.topics.inbox(delivery.recipient)
+            value = delivery.model_dump_json().encode()
+            writes.append(Write(topic, event.correlation_id, value, "inbox", event.event_type))
+        self.state.apply(event)
+        return writes
+
+    def _refused(self, refused: Quarantined) -> Outcome:
+        event_type = refused.event_type if refused.event_type in EVENT_TYPES else "unknown"
+        value = refused.model_dump_json().encode()
+        write = Write(self.topics.quarantine, refused.source_topic, value, "quarantine", event_type)
+        return Outcome(event_type, (write,), quarantined=refused)
+
+
+def deliveries_for(event: Envelope[Any], registry: Registry, state: BusState) -> list[Delivery]:
     """One delivery per recipient, with what that recipient may not see removed."""
+    whole = event.model_dump(mode="json")
     out = []
-    for body_id, reasons in sorted(recipients(event, registry).items()):
+    for body_id, reasons in sorted(recipients(event, registry, state).items()):
         withheld = withheld_from(event, body_id, registry)
         out.append(
-            Delivery(
+            Delivery.model_construct(  # built here from a valid event: no need to validate again
                 recipient=body_id,
                 reasons=tuple(sorted(reasons)),
                 redacted=withheld,
-                event=_without(event.model_dump(mode="json"), withheld),
+                event=_without(copy.deepcopy(whole), withheld) if withheld else whole,
             )
         )
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fourfold.demo import forged, scenario
@@ -18,15 +20,20 @@ def test_clue_reaches_the_body_with_jurisdiction_and_bad_input_is_quarantined(ma
     bus.publish(clue.body_id, clue.event)
     bus.publish(district_clue.body_id, district_clue.event)
 
-    bus.wait_until(lambda: len(bus.inbox("yuzhong-commission")) == 1, 60, "the district clue")
-    bus.wait_until(lambda: len(bus.inbox("city-commission")) == 1, 60, "the municipal clue")
+    # each clue was received by a body without jurisdiction: it arrives, and so does its transfer
+    bus.wait_until(lambda: len(bus.inbox("yuzhong-commission")) == 2, 60, "the district clue")
+    bus.wait_until(lambda: len(bus.inbox("city-commission")) == 2, 60, "the municipal clue")
 
-    [row] = bus.inbox("city-commission")
+    [row] = _of_type(bus.inbox("city-commission"), "ProblemClueReceived")
     assert row["event_id"] == str(clue.event.event_id)
     assert row["reasons"] == "jurisdiction"
     assert row["redacted"] == "payload.informant"
     assert "informant" in row["payload"] and "A. Citizen" not in row["payload"]
-    [register] = bus.inbox("city-case-mgmt")
+    [transfer] = _of_type(bus.inbox("city-commission"), "ClueTransferred")
+    assert (transfer["source_body"], transfer["reasons"]) == ("bus", "new_holder")
+    assert json.loads(transfer["payload"])["from_body"] == "yuzhong-letters"
+    assert "A. Citizen" not in transfer["payload"]
+    [register] = _of_type(bus.inbox("city-case-mgmt"), "ProblemClueReceived")
     assert register["reasons"] == "clue_register"
     assert "A. Citizen" in register["payload"]
     assert bus.inbox("jiangbei-commission") == []
@@ -35,3 +42,7 @@ def test_clue_reaches_the_body_with_jurisdiction_and_bad_input_is_quarantined(ma
     assert reasons == ["bad_signature", "invalid"]
     logged = bus.records(bus.container.topics.log)
     assert {e["event_id"] for e in logged} >= {str(clue.event.event_id), str(district_clue.event.event_id)}
+
+
+def _of_type(rows, event_type):
+    return [r for r in rows if r["event_type"] == event_type]

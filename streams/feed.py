@@ -1,0 +1,93 @@
+"""Feeds a worker a whole topic (reference data, the log) from the start, and keeps following it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas import Envelope, EventError, decode_event
+
+log = logging.getLogger(__name__)
+
+FEED_MAX_BYTES = 1 << 20
+"""The router wrote these topics itself; derived events may be larger than ingest allows."""
+
+
+class TopicFeed:
+    """Reads ``topic`` outside any consumer group (read-committed) and applies each event.
+
+    ``ready`` is set once it has caught up with what the topic held when the worker started;
+    ``caught_up()`` waits until it has applied everything committed to the topic so far.
+    """
+
+    def __init__(self, bootstrap_servers: str, topic: str, apply: Callable[[Envelope[Any]], object]):
+        self._bootstrap = bootstrap_servers
+        self.topic = topic
+        self._apply = apply
+        self._consumer: AIOKafkaConsumer | None = None
+        self.ready = asyncio.Event()
+        self.applied = 0
+
+    async def run(self) -> None:
+        consumer = self._consumer = AIOKafkaConsumer(
+            self.topic,
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            auto_offset_reset="earliest",
+            metadata_max_age_ms=5_000,
+        )
+        await consumer.start()
+        end: dict[TopicPartition, int] = {}
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=200, max_records=2000)
+                for records in batches.values():
+                    for record in records:
+                        self._take(record.value)
+                if not self.ready.is_set():
+                    end = end or await self._end_offsets()
+                    if end and await self._reached(end):
+                        log.info("%s: caught up, %d events", self.topic, self.applied)
+                        self.ready.set()
+        finally:
+            await consumer.stop()
+
+    async def caught_up(self) -> None:
+        """Wait until every event committed to the topic before this call has been applied."""
+        await self.ready.wait()
+        end = await self._end_offsets()
+        while not await self._reached(end):
+            await asyncio.sleep(0.01)
+
+    async def _end_offsets(self) -> dict[TopicPartition, int]:
+        """The topic's (last stable) end offsets; empty until its partitions are assigned."""
+        assert self._consumer is not None
+        assigned = self._consumer.assignment()
+        if not assigned:
+            log.info("waiting for topic %s", self.topic)
+            return {}
+        return dict(await self._consumer.end_offsets(list(assigned)))
+
+    async def _reached(self, end: dict[TopicPartition, int]) -> bool:
+        assert self._consumer is not None
+        for tp, offset in end.items():
+            if await self._consumer.position(tp) < offset:
+                return False
+        return True
+
+    def _take(self, value: bytes | None) -> None:
+        if value is None:
+            return
+        try:
+            event = decode_event(value, max_bytes=FEED_MAX_BYTES)
+        except EventError:
+            log.exception("unreadable record on %s; skipped", self.topic)
+            return
+        self._apply(event)
+        self.applied += 1

@@ -1,0 +1,72 @@
+"""Writes a record's outputs in the same Kafka transaction that commits the record's offset.
+
+faust-streaming's exactly-once mode keeps one transactional producer per input partition
+(transactional id ``<app>-<topic group>-<partition>``) and commits each input partition's
+offsets in its producer's transaction. But its ``send`` picks the transaction by the partition
+the *output* key hashes to, and when the consumer has no metadata for the output topic (our
+log and inboxes) it sends outside any transaction: outputs then survive a crash whose input is
+processed again, and consumers see duplicates. This sink sends every output of a record in the
+transaction of the record's own input partition, so outputs and offset commit or abort together.
+
+Two more rules keep that atomic:
+- a record's sends and its ack happen under one lock, and faust's commit takes the same lock
+  (``guard_commits``), so a commit never falls between a record's outputs and its ack: faust
+  computes the offsets to commit before it waits for the producer, which otherwise could commit
+  the outputs of a record whose offset it had not yet counted;
+- after a crash, the producer of the next owner of the partition has the same transactional id,
+  which fences the dead one and aborts its open transaction before anything is read again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import faust
+from faust.types import TP
+
+from streams.router import Write
+
+
+class TransactionalSink:
+    """One per worker; ``write`` is the only way the router produces."""
+
+    def __init__(self, app: faust.App, declare: Callable[[str], Awaitable[None]]):
+        self._app = app
+        self._declare = declare
+        self._boundary = asyncio.Lock()
+        self._guarded = False
+
+    def guard_commits(self) -> None:
+        """Make faust's offset commits wait for the record being written (call once, in the worker)."""
+        if self._guarded:
+            return
+        consumer = self._app.consumer
+        commit = consumer.commit
+
+        async def commit_between_records(*args: Any, **kwargs: Any) -> bool:
+            async with self._boundary:
+                return bool(await commit(*args, **kwargs))
+
+        consumer.commit = commit_between_records  # type: ignore[method-assign]
+        self._guarded = True
+
+    def transactional_id(self, source: TP) -> str:
+        """faust's transactional id for the input partition (as in its TransactionManager.commit)."""
+        group = self._app.assignor.group_for_topic(source.topic)
+        return f"{self._app.conf.id}-{group}-{source.partition}"
+
+    async def write(self, source: TP, writes: Iterable[Write], ack: Callable[[], object]) -> None:
+        """Send ``writes`` in ``source``'s transaction, then ack the input record, with no commit between."""
+        writes = list(writes)
+        for topic in sorted({w.topic for w in writes}):
+            await self._declare(topic)
+        transactional_id = self.transactional_id(source)
+        producer = self._app.producer
+        async with self._boundary:
+            for w in writes:
+                await producer.send(
+                    w.topic, w.key.encode(), w.value, None, None, None, transactional_id=transactional_id
+                )
+            ack()

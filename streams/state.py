@@ -1,0 +1,268 @@
+"""What routing and the derived flows remember, folded from the canonical log.
+
+Design. Every worker keeps one ``BusState`` in memory. It is a pure fold over the accepted and
+derived events of the log: a worker fills it at start by reading the whole log (``TopicFeed``),
+keeps following the log while it runs, and applies its own events the moment it decides them.
+``apply`` is idempotent (keyed by event id), so seeing an event both ways is harmless, and the
+facts it keeps are ordered by event time, not by arrival, so the interleaving of partitions
+does not change them. Nothing here reads a clock: deadlines and windows compare event times,
+and time moves only by ClockTicked events on the log, so a replay reaches the same state.
+
+Why not faust Tables: the flows are cross-matter (an inspection round changes where findings
+about other matters go; a systemic issue spans units; a tick checks every open rectification),
+so no key co-partitions them; a state rebuilt from the log is simpler and cannot drift from it.
+Cost: memory grows with the log (an id and a short digest per event, for de-duplication).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from schemas import Envelope, event_digest
+from schemas.enums import Classification, Handling, VerificationOutcome
+from schemas.events import coordination, inspection, rectification
+from streams.units import MATTER_TYPES, units_named
+
+Version = tuple[datetime, str]
+
+
+def version(event: Envelope[Any]) -> Version:
+    """Order of facts about one thing: event time, then event id (never arrival)."""
+    return (event.occurred_at, str(event.event_id))
+
+
+def jurisdiction_only(event: Envelope[Any]) -> bool:
+    """Confidential, or never to be passed on: the stricter of the two codes decides."""
+    return event.classification == Classification.CONFIDENTIAL or event.handling == Handling.NEVER_PASS_ON
+
+
+@dataclass(frozen=True)
+class Rectification:
+    required: rectification.RectificationRequired
+    correlation_id: str
+    classification: Classification
+    handling: Handling
+    since: Version
+
+
+@dataclass(frozen=True)
+class Finding:
+    finding_id: str
+    category: str
+    unit_id: str
+    occurred_at: datetime
+    event_id: str
+    classification: Classification
+    handling: Handling
+
+    @property
+    def shareable(self) -> bool:
+        """Whether it may leave its jurisdiction (e.g. count towards a systemic issue)."""
+        return self.classification != Classification.CONFIDENTIAL and self.handling != Handling.NEVER_PASS_ON
+
+
+@dataclass
+class Matter:
+    units: set[str] = field(default_factory=set)
+    proposed: bool = False
+    classification: Classification = Classification.INTERNAL
+    handling: Handling = Handling.WITHIN_JURISDICTION
+    """The strictest codes of the matter's events so far."""
+
+    def absorb(self, event: Envelope[Any]) -> None:
+        self.units.update(units_named(event.payload, event.subject))
+        self.classification = stricter(self.classification, event.classification)
+        self.handling = stricter(self.handling, event.handling)
+
+
+@dataclass
+class Plan:
+    issuer: str
+    items: dict[str, coordination.PlanItem]
+    correlation_id: str
+    classification: Classification
+    handling: Handling
+    completed: dict[str, datetime] = field(default_factory=dict)
+
+
+S = TypeVar("S", Classification, Handling)
+
+
+def stricter(a: S, b: S) -> S:
+    """The more restrictive of two classifications or handling codes."""
+    return a if a.rank >= b.rank else b
+
+
+class BusState:
+    """Clue holders, rounds, rectifications, findings, matters, plans and what was already said."""
+
+    def __init__(self, finding_horizon: timedelta = timedelta(days=60)):
+        self.finding_horizon = finding_horizon
+        """Findings older than this before the latest tick are forgotten (systemic windows)."""
+        self.seen: dict[str, str] = {}
+        self.clue_subjects: dict[str, tuple[str, str | None]] = {}
+        self.transfers: dict[str, tuple[Version, str]] = {}
+        self.rounds: dict[str, inspection.InspectionRoundPlanned] = {}
+        self.rectifications: dict[str, Rectification] = {}
+        self.rect_statuses: dict[str, dict[Version, bool]] = {}
+        self.overdue_notified: set[tuple[str, datetime]] = set()
+        self.findings: dict[str, Finding] = {}
+        self.claimed_findings: set[str] = set()
+        self.matters: dict[str, Matter] = {}
+        self.plans: dict[str, Plan] = {}
+        self.plan_overdue_notified: set[tuple[str, str]] = set()
+        self.oversight: dict[str, set[str]] = {}
+
+    def digest_of(self, event_id: str) -> str | None:
+        """The short digest of the event with this id, if it is on the log."""
+        return self.seen.get(event_id)
+
+    def apply(self, event: Envelope[Any]) -> bool:
+        """Fold one logged event in; False when it was already folded."""
+        event_id = str(event.event_id)
+        if event_id in self.seen:
+            return False
+        self.seen[event_id] = short_digest(event)
+        handler = _HANDLERS.get(event.event_type)
+        if handler is not None:
+            handler(self, event)
+        if event.event_type in MATTER_TYPES:
+            self.matter(event.correlation_id).absorb(event)
+        return True
+
+    def matter(self, correlation_id: str) -> Matter:
+        return self.matters.setdefault(correlation_id, Matter())
+
+    def transferred_to(self, clue_id: str) -> str | None:
+        """The latest holder a transfer named, if the clue was ever transferred."""
+        known = self.transfers.get(clue_id)
+        return known[1] if known else None
+
+    def rounds_covering(self, unit_id: str, at: datetime) -> list[inspection.InspectionRoundPlanned]:
+        """Inspection rounds over ``unit_id`` under way at event time ``at``."""
+        return [
+            r
+            for _, r in sorted(self.rounds.items())
+            if unit_id in r.unit_ids and r.starts_at <= at <= r.ends_at
+        ]
+
+    def rectification_done_by(self, rectification_id: str, moment: datetime) -> bool:
+        """Whether the last status reported at or before ``moment`` says the fix is done."""
+        known = [
+            (v, done) for v, done in self.rect_statuses.get(rectification_id, {}).items() if v[0] <= moment
+        ]
+        return bool(known) and max(known)[1]
+
+
+def short_digest(event: Envelope[Any]) -> str:
+    return event_digest(event)[:16]
+
+
+def _clue_received(state: BusState, event: Envelope[Any]) -> None:
+    state.clue_subjects.setdefault(event.payload.clue_id, (event.payload.unit_id, event.payload.cadre_id))
+
+
+def _clue_transferred(state: BusState, event: Envelope[Any]) -> None:
+    known = state.transfers.get(event.payload.clue_id)
+    if known is None or known[0] < version(event):
+        state.transfers[event.payload.clue_id] = (version(event), event.payload.to_body)
+
+
+def _round_planned(state: BusState, event: Envelope[Any]) -> None:
+    state.rounds[event.payload.round_id] = event.payload
+
+
+def _rect_required(state: BusState, event: Envelope[Any]) -> None:
+    p: rectification.RectificationRequired = event.payload
+    known = state.rectifications.get(p.rectification_id)
+    if known is None or known.since < version(event):
+        state.rectifications[p.rectification_id] = Rectification(
+            p, event.correlation_id, event.classification, event.handling, version(event)
+        )
+
+
+def _rect_status(done: Callable[[Any], bool]) -> Callable[[BusState, Envelope[Any]], None]:
+    def apply(state: BusState, event: Envelope[Any]) -> None:
+        statuses = state.rect_statuses.setdefault(event.payload.rectification_id, {})
+        statuses[version(event)] = done(event.payload)
+
+    return apply
+
+
+def _overdue(state: BusState, event: Envelope[Any]) -> None:
+    state.overdue_notified.add((event.payload.rectification_id, event.payload.deadline))
+
+
+def _finding(state: BusState, event: Envelope[Any]) -> None:
+    p = event.payload
+    state.findings[str(event.event_id)] = Finding(
+        p.finding_id,
+        str(p.category),
+        p.unit_id,
+        event.occurred_at,
+        str(event.event_id),
+        event.classification,
+        event.handling,
+    )
+
+
+def _systemic(state: BusState, event: Envelope[Any]) -> None:
+    state.claimed_findings.update(event.payload.finding_ids)
+
+
+def _tick(state: BusState, event: Envelope[Any]) -> None:
+    horizon = event.payload.tick_at - state.finding_horizon
+    for key in [k for k, f in state.findings.items() if f.occurred_at < horizon]:
+        del state.findings[key]
+
+
+def _proposed(state: BusState, event: Envelope[Any]) -> None:
+    state.matter(event.correlation_id).proposed = True
+
+
+def _plan_issued(state: BusState, event: Envelope[Any]) -> None:
+    p: coordination.SupervisionPlanIssued = event.payload
+    items = {item.item_id: item for item in p.items}
+    state.plans[p.plan_id] = Plan(
+        event.source_body, items, event.correlation_id, event.classification, event.handling
+    )
+
+
+def _plan_item_completed(state: BusState, event: Envelope[Any]) -> None:
+    plan = state.plans.get(event.payload.plan_id)
+    if plan is not None:
+        earlier = plan.completed.get(event.payload.item_id, event.occurred_at)
+        plan.completed[event.payload.item_id] = min(event.occurred_at, earlier)
+
+
+def _plan_item_overdue(state: BusState, event: Envelope[Any]) -> None:
+    state.plan_overdue_notified.add((event.payload.plan_id, event.payload.item_id))
+
+
+def _oversight(state: BusState, event: Envelope[Any]) -> None:
+    p: coordination.CollaborativeOversightApproved = event.payload
+    state.oversight[p.matter_id] = {p.lead_body, *p.participating_bodies}
+
+
+_HANDLERS: dict[str, Callable[[BusState, Envelope[Any]], None]] = {
+    "ProblemClueReceived": _clue_received,
+    "ClueHandedOver": _clue_received,
+    "ClueTransferred": _clue_transferred,
+    "InspectionRoundPlanned": _round_planned,
+    "RectificationRequired": _rect_required,
+    "RectificationCompleted": _rect_status(lambda p: True),
+    "RectificationVerified": _rect_status(lambda p: p.outcome == VerificationOutcome.ACCEPTED),
+    "RectificationOverdue": _overdue,
+    "SupervisionFindingRecorded": _finding,
+    "InspectionFindingReported": _finding,
+    "SystemicIssueDetected": _systemic,
+    "ClockTicked": _tick,
+    "CollaborativeOversightProposed": _proposed,
+    "SupervisionPlanIssued": _plan_issued,
+    "PlanItemCompleted": _plan_item_completed,
+    "PlanItemOverdue": _plan_item_overdue,
+    "CollaborativeOversightApproved": _oversight,
+}

@@ -1,0 +1,161 @@
+"""Test support: a router over a registry file without Kafka, and a reader of what a router wrote."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+
+from fourfold.registrar import DEMO_REGISTRY, correlation_of, load_registry_file, reference_facts
+from schemas import Envelope, Payload, SigningKey, Subject, Topics, encode_event, new_event, sign_event
+from schemas.enums import Classification, Handling, SubjectKind
+from streams.admission import Gate
+from streams.clock import clock_tick
+from streams.derived import Policy
+from streams.registry import Registry
+from streams.router import IngestRecord, Outcome, Router
+from streams.state import BusState
+
+REGISTRAR = "registrar"
+BUS = "bus"
+REGISTERED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+@dataclass
+class Bench:
+    """A registry loaded from a file, every body's private key, and a router over them."""
+
+    registry: Registry
+    keys: dict[str, SigningKey]
+    router: Router
+    topics: Topics = field(default_factory=lambda: Topics("test"))
+    _offsets: itertools.count[int] = field(default_factory=itertools.count)
+
+    @property
+    def state(self) -> BusState:
+        return self.router.state
+
+    def sign(self, event: Envelope[Any], key: SigningKey | None = None) -> Envelope[Any]:
+        return sign_event(event, key or self.keys[event.source_body])
+
+    def record(self, value: bytes, body_id: str) -> IngestRecord:
+        return IngestRecord(self.topics.ingest(body_id), 0, next(self._offsets), REGISTERED_AT, value)
+
+    def publish(self, event: Envelope[Any], key: SigningKey | None = None) -> Outcome:
+        """Sign ``event`` as its source body and route it, as if read from that body's ingest topic."""
+        return self.router.handle(self.record(encode_event(self.sign(event, key)), event.source_body))
+
+    def send_raw(self, body_id: str, value: bytes) -> Outcome:
+        return self.router.handle(self.record(value, body_id))
+
+    def tick(self, at: datetime) -> Outcome:
+        """Route the bus clock's tick for the second ``at`` falls in."""
+        return self.publish(clock_tick(at, BUS))
+
+    def fresh(self) -> Bench:
+        """The same registry and keys, with an empty state: a second worker, or a replay."""
+        r = self.router
+        router = Router(
+            r.topics,
+            self.registry,
+            BusState(r.state.finding_horizon),
+            gate=r.gate,
+            bus_key=r.bus_key,
+            policy=r.policy,
+        )
+        return Bench(self.registry, self.keys, router)
+
+
+def event(
+    payload: Payload,
+    source: str,
+    *,
+    at: datetime = AT,
+    subject: Subject | None = None,
+    correlation_id: str | None = None,
+    classification: Classification = Classification.INTERNAL,
+    handling: Handling = Handling.WITHIN_JURISDICTION,
+    event_id: uuid.UUID | None = None,
+) -> Envelope[Any]:
+    """An unsigned event from ``source``; its subject defaults to the cadre or unit it names."""
+    return new_event(
+        payload,
+        source_body=source,
+        occurred_at=at,
+        subject=subject or _subject_of(payload, source),
+        classification=classification,
+        handling=handling,
+        correlation_id=correlation_id,
+        event_id=event_id,
+    )
+
+
+def _subject_of(payload: Payload, source: str) -> Subject:
+    cadre_id = getattr(payload, "cadre_id", None)
+    if isinstance(cadre_id, str):
+        return Subject(kind=SubjectKind.CADRE, id=cadre_id)
+    unit_id = getattr(payload, "unit_id", None)
+    if isinstance(unit_id, str):
+        return Subject(kind=SubjectKind.UNIT, id=unit_id)
+    return Subject(kind=SubjectKind.BODY, id=source)
+
+
+def demo_bench(path: Path = DEMO_REGISTRY, policy: Policy | None = None) -> Bench:
+    """A router whose registry holds every reference event of ``path``, applied as the bus would."""
+    data = load_registry_file(path)
+    keys = {body["body_id"]: SigningKey.generate(f"{body['body_id']}:1") for body in data.get("bodies", [])}
+    keys.setdefault(BUS, SigningKey.generate(f"{BUS}:1"))
+    keys[REGISTRAR] = SigningKey.generate(f"{REGISTRAR}:1")
+    registry = Registry()
+    registry.trust(REGISTRAR, keys[REGISTRAR].verify_key)
+    registry.trust(BUS, keys[BUS].verify_key)
+    for fact in reference_facts(data, lambda body_id: keys[body_id].verify_key):
+        payload, subject = fact
+        event = new_event(
+            payload,
+            source_body=REGISTRAR,
+            occurred_at=REGISTERED_AT,
+            subject=subject,
+            correlation_id=correlation_of(fact),
+        )
+        registry.apply(sign_event(event, keys[REGISTRAR]))
+    policy = policy or Policy(bus_body=BUS)
+    router = Router(
+        Topics("test"),
+        registry,
+        BusState(finding_horizon=2 * policy.systemic_window),
+        gate=Gate(REGISTRAR, BUS, 65_536),
+        bus_key=keys[BUS],
+        policy=policy,
+    )
+    return Bench(registry, keys, router)
+
+
+def read_records(bootstrap: str, topics: Iterable[str], *, committed: bool = True) -> list[tuple[str, bytes]]:
+    """(topic, value) of every record on ``topics`` up to their current end, oldest first per
+    partition; with ``committed=False`` also records of aborted and open transactions."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed" if committed else "read_uncommitted",
+    )
+    try:
+        tps = [TopicPartition(t, p) for t in topics for p in (consumer.partitions_for_topic(t) or ())]
+        consumer.assign(tps)
+        consumer.seek_to_beginning()
+        end = consumer.end_offsets(tps)
+        out: list[tuple[str, bytes]] = []
+        while any(consumer.position(tp) < end[tp] for tp in tps):
+            for batch in consumer.poll(timeout_ms=500).values():
+                out.extend((r.topic, r.value) for r in batch)
+        return out
+    finally:
+        consumer.close()
