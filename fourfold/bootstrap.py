@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -11,12 +12,14 @@ from fourfold.broker import LocalBroker
 from fourfold.keys import KeyStore
 from fourfold.settings import Settings
 from producers import Publisher
-from schemas import Topics
+from schemas import SigningKey, Topics
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from sqlalchemy import Engine
 
     from projections.projector import Projector
+    from projections.versions import ReadStore
     from streams.app import RouterApp
 
 
@@ -63,13 +66,22 @@ class Container:
             replication_factor=self.settings.replication_factor,
         )
 
-    def publisher(self, body_id: str) -> Publisher:
+    def publisher(self, body_id: str, key: SigningKey | None = None, *, outbox: bool = False) -> Publisher:
+        """``body_id``'s publisher, signing with its stored key unless ``key`` is given; with
+        ``outbox``, events wait in the settings' outbox file until Kafka acknowledges them."""
+        s = self.settings
         return Publisher(
-            body_id, self.keys.load(body_id), self.settings.bootstrap_servers, topics=self.topics
+            body_id,
+            key or self.keys.load(body_id),
+            s.bootstrap_servers,
+            topics=self.topics,
+            outbox=s.outbox_file if outbox else None,
+            max_event_bytes=s.max_event_bytes,
         )
 
     def router(self) -> RouterApp:
         from streams.app import RouterApp, RouterConfig
+        from streams.derived import Policy
 
         s = self.settings
         return RouterApp(
@@ -79,6 +91,18 @@ class Container:
                 registrar_body=s.registrar_body,
                 registrar_key=self.keys.load_or_create(s.registrar_body).verify_key,
                 bus_key=self.keys.load_or_create(s.bus_body),
+                bus_body=s.bus_body,
+                policy=Policy(
+                    bus_body=s.bus_body,
+                    systemic_min_units=s.systemic_min_units,
+                    systemic_min_regions=s.systemic_min_regions,
+                    systemic_window=timedelta(days=s.systemic_window_days),
+                ),
+                clock_interval=s.clock_interval,
+                commit_interval=s.router_commit_interval,
+                session_timeout=s.router_session_timeout,
+                metrics_host=s.metrics_host,
+                metrics_port=s.metrics_port,
                 partitions=s.partitions,
                 replication_factor=s.replication_factor,
                 max_event_bytes=s.max_event_bytes,
@@ -87,15 +111,32 @@ class Container:
         )
 
     @cached_property
-    def engine(self) -> Engine:
-        from projections.db import create_schema, make_engine
+    def read_store(self) -> ReadStore:
+        """The read-model database: one namespace per schema version, and the live pointer."""
+        from projections.versions import ReadStore
 
         self.settings.home.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(self.settings.sqlalchemy_url)
-        create_schema(engine)
-        return engine
+        return ReadStore(self.settings.sqlalchemy_url)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The read models of this code's schema version (see projections/versions.py)."""
+        return self.read_store.engine()
 
     def projector(self) -> Projector:
         from projections.projector import Projector
+        from projections.versions import SCHEMA_VERSION
 
-        return Projector(self.engine, self.settings.bootstrap_servers, self.topics)
+        store = self.read_store
+        return Projector(
+            self.engine,
+            self.settings.bootstrap_servers,
+            self.topics,
+            batch_size=self.settings.projector_batch_size,
+            on_caught_up=lambda: store.switch(SCHEMA_VERSION, "caught up with the log", only_if_newer=True),
+        )
+
+    def read_api(self) -> FastAPI:
+        from projections.api import create_app
+
+        return create_app(self.read_store)

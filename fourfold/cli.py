@@ -13,6 +13,8 @@ from rich.table import Table
 
 from fourfold.bootstrap import Container
 from fourfold.broker import BrokerError
+from fourfold.commands_publish import keys_app, publish
+from fourfold.commands_read import register as register_read_commands
 from fourfold.registrar import DEMO_REGISTRY
 
 app = typer.Typer(
@@ -22,6 +24,9 @@ app = typer.Typer(
 )
 broker_app = typer.Typer(help="Run a local single-node Kafka broker (KRaft).", no_args_is_help=True)
 app.add_typer(broker_app, name="broker")
+app.add_typer(keys_app, name="keys")
+app.command("publish")(publish)
+register_read_commands(app)
 console = Console()
 
 
@@ -97,7 +102,7 @@ def worker() -> None:
 
 @app.command("project")
 def project() -> None:
-    """Run the projector: apply the inbox topics to the read models (runs until stopped)."""
+    """Run the projector: apply the log and the inbox topics to the read models (runs until stopped)."""
     container = _container()
     container.ensure_broker()
     projector = container.projector()

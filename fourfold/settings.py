@@ -36,6 +36,33 @@ class Settings(BaseSettings):
         description="Body whose key signs reference data (regions, bodies, keys): the trust anchor.",
     )
     bus_body: str = Field("bus", description="Body id the router signs derived events with.")
+    clock_interval: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds of wall time between the bus clock's ClockTicked events, which drive"
+        " every deadline; 0 stops the clock (tests then publish ticks themselves).",
+    )
+    systemic_min_units: int = Field(
+        3, ge=2, description="A finding category at this many units within the window is a systemic issue."
+    )
+    systemic_min_regions: int = Field(
+        3, ge=2, description="A finding category in this many regions within the window is a systemic issue."
+    )
+    systemic_window_days: float = Field(
+        30.0, gt=0, description="Window of event time in which findings count towards a systemic issue."
+    )
+    router_commit_interval: float = Field(
+        1.0, gt=0, description="Seconds between the router's transaction commits (visibility delay)."
+    )
+    router_session_timeout: float = Field(
+        30.0, ge=6, description="Seconds before a silent router worker's partitions go to the others."
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="Interface the router's Prometheus endpoint listens on."
+    )
+    metrics_port: int | None = Field(
+        None, description="Port of the router's Prometheus endpoint (/metrics); off when unset."
+    )
     max_event_bytes: int = Field(
         65_536, description="Largest encoded event accepted, in bytes (see docs/events.md)."
     )
@@ -44,6 +71,16 @@ class Settings(BaseSettings):
         description="PostgreSQL URL the test suite also runs the database tests against.",
     )
     log_level: str = Field("INFO", description="Log level of workers and the CLI.")
+    projector_batch_size: int = Field(
+        1000, ge=1, description="Most records the projector applies in one transaction (rows and offsets)."
+    )
+    api_host: str = Field("127.0.0.1", description="Interface the read API (`fourfold serve`) listens on.")
+    api_port: int = Field(8360, description="Port of the read API (`fourfold serve`).")
+    outbox_path: Path | None = Field(
+        None,
+        description="SQLite outbox where `fourfold publish` keeps events until Kafka acknowledges"
+        " them; `home/outbox.db` when unset.",
+    )
 
     def to_env(self) -> dict[str, str]:
         """These settings as FOURFOLD_* variables, for the child processes the bus starts."""
@@ -71,3 +108,7 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
+
+    @property
+    def outbox_file(self) -> Path:
+        return self.outbox_path or self.home / "outbox.db"

@@ -1,25 +1,72 @@
-"""Engine, metadata and the tracking table shared by every read model."""
+"""Engine, metadata, the UTC timestamp type and the tracking table shared by every read model."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Column,
+    DateTime,
+    Dialect,
     Engine,
     Integer,
     MetaData,
     String,
     Table,
+    TypeDecorator,
     create_engine,
     event,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from schemas.types import format_timestamp
+
 metadata = MetaData()
+"""Every read-model table of the current schema version (see projections/versions.py)."""
+
+BOOKKEEPING = frozenset({"tracking", "unreadable_records"})
+"""Tables that say how far the projector got, not what it knows: left out of the digest."""
+
+
+@lru_cache(maxsize=65_536)
+def utc_text(value: datetime) -> str:
+    """An instant as the one wire format (``2026-03-02T09:30:00.000000Z``); events repeat theirs often."""
+    return format_timestamp(value)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A UTC instant on every backend: a timestamptz on PostgreSQL; on SQLite the fixed-width text
+    ``2026-03-02T09:30:00.000000Z``, which sorts as time does and costs one format call to write."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(27))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: read models store UTC instants only")
+        return utc_text(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 tracking = Table(
     "tracking",
@@ -28,12 +75,12 @@ tracking = Table(
     Column("partition", Integer, primary_key=True),
     Column("next_offset", BigInteger, nullable=False),
 )
-"""Where each projector resumes: written in the same transaction as the rows it produced."""
+"""Where the projector resumes: written in the same transaction as the rows it produced."""
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL and a busy timeout so readers never block the writer."""
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -48,24 +95,97 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_schema(engine: Engine) -> None:
+    """Create every read-model table that does not exist yet."""
+    import projections.schema  # noqa: F401 - registers every read model's tables on ``metadata``
+
     metadata.create_all(engine)
+
+
+def _dialect(conn: Connection) -> Any:
+    return postgresql if conn.dialect.name == "postgresql" else sqlite
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
     """Insert rows, skipping any whose primary key is already there (an event applied twice)."""
-    rows = list(rows)
+    listed = [dict(row) for row in rows]
+    if listed:
+        execute_many(conn, _dialect(conn).insert(table).on_conflict_do_nothing(), listed)
+
+
+def upsert_newer(
+    conn: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    version_column: str,
+    *,
+    earliest: bool = False,
+) -> None:
+    """Insert rows, or overwrite the row with the same key where this row's version is newer
+    (older, with ``earliest``); the other columns of an existing row are left as they are."""
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+    stmt = _dialect(conn).insert(table)
+    key = [c.name for c in table.primary_key.columns]
+    stored, incoming = table.c[version_column], stmt.excluded[version_column]
+    newer = incoming < stored if earliest else incoming > stored
+    stmt = stmt.on_conflict_do_update(
+        index_elements=key,
+        set_={name: stmt.excluded[name] for name in rows[0] if name not in key},
+        where=stored.is_(None) | newer,
+    )
+    execute_many(conn, stmt, rows)
+
+
+def execute_many(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """``stmt`` for every row, compiled once, the rows handed to the driver as they are (instants
+    written as ``UtcDateTime`` writes them): SQLAlchemy's own executemany processes each parameter
+    of each row in Python, most of the cost of a large batch. SQLite gets one ``executemany``;
+    PostgreSQL one statement over column arrays, one round trip instead of one per row.
+    All rows must set the same columns; the statement must be an INSERT with one VALUES group."""
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    if conn.dialect.name == "postgresql":
+        _postgres_unnest(conn, stmt.table, str(compiled), rows)
+        return
+    order = list(compiled.positiontup or [])
+    conn.exec_driver_sql(str(compiled), _sqlite_rows(stmt.table, order, rows))
+
+
+def _sqlite_rows(table: Table, order: list[str], rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Rows as positional tuples, instants as ``UtcDateTime`` text; only those columns touched."""
+    pick = itemgetter(*order)
+    out = [pick(row) if len(order) > 1 else (pick(row),) for row in rows]
+    instants = [i for i, name in enumerate(order) if isinstance(table.c[name].type, UtcDateTime)]
+    if not instants:
+        return out
+    converted = []
+    for values in out:
+        listed = list(values)
+        for i in instants:
+            if listed[i] is not None:
+                listed[i] = utc_text(listed[i])
+        converted.append(tuple(listed))
+    return converted
+
+
+_BIND = re.compile(r"%\((\w+)\)s")
+
+
+def _postgres_unnest(conn: Connection, table: Table, sql: str, rows: list[dict[str, Any]]) -> None:
+    """One ``INSERT ... SELECT * FROM unnest(column arrays) ON CONFLICT ...``: a short statement
+    with one array parameter per column, however many rows."""
+    start = sql.index(" VALUES (")
+    end = sql.index(") ON CONFLICT", start) + 1 if ") ON CONFLICT" in sql else len(sql)
+    names = _BIND.findall(sql[start:end])
+    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=conn.dialect)}[]" for name in names)
+    text = f"{sql[:start]} SELECT * FROM unnest({arrays}){sql[end:]}"
+    conn.exec_driver_sql(text, tuple([row[name] for row in rows] for name in names))
 
 
 def save_positions(conn: Connection, positions: Mapping[tuple[str, int], int]) -> None:
     """Record the next offset to read per partition."""
     if not positions:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(tracking)
+    stmt = _dialect(conn).insert(tracking)
     stmt = stmt.on_conflict_do_update(
         index_elements=[tracking.c.topic, tracking.c.partition],
         set_={"next_offset": stmt.excluded.next_offset},

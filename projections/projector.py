@@ -1,57 +1,42 @@
-"""Consumes the inbox topics into the read models, applying rows and offsets in one transaction."""
+"""The live projector: follows the log and every inbox into the read models, batch by batch."""
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
-from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
-from pydantic import ValidationError
-from sqlalchemy import Column, Engine, Integer, String, Table, Text
+from kafka import TopicPartition
+from sqlalchemy import Engine
 
-from projections.db import (
-    create_schema,
-    insert_ignoring_duplicates,
-    load_positions,
-    metadata,
-    save_positions,
-)
-from projections.inbox import inbox, inbox_row
+from projections.batch import apply_batch
+from projections.consuming import consumer, end_offsets, polled, projected_partitions
+from projections.db import create_schema, load_positions
 from schemas import Topics
-from schemas.records import Delivery
 
 log = logging.getLogger(__name__)
 
-unreadable = Table(
-    "unreadable_records",
-    metadata,
-    Column("topic", String(255), primary_key=True),
-    Column("partition", Integer, primary_key=True),
-    Column("offset", Integer, primary_key=True),
-    Column("error", Text, nullable=False),
-)
-"""Records the projector could not read: kept with the error instead of stalling or vanishing."""
-
 
 class Projector:
-    """Single writer of one database: reads every inbox partition from where the database says."""
+    """Single writer of one read-model database: resumes every partition where the database says,
+    and writes each batch's rows with the offsets reached in one transaction."""
 
-    def __init__(self, engine: Engine, bootstrap_servers: str, topics: Topics, *, batch_size: int = 1000):
+    def __init__(
+        self,
+        engine: Engine,
+        bootstrap_servers: str,
+        topics: Topics,
+        *,
+        batch_size: int = 1000,
+        on_caught_up: Callable[[], object] | None = None,
+    ):
         self._engine = engine
         self._topics = topics
-        self._pattern = re.compile(topics.inbox_pattern)
         self._batch_size = batch_size
-        self._consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
-            group_id=None,
-            enable_auto_commit=False,
-            isolation_level="read_committed",
-            auto_offset_reset="earliest",
-        )
+        self._on_caught_up = on_caught_up
+        self._consumer = consumer(bootstrap_servers, max_poll_records=batch_size)
         self._assigned: set[TopicPartition] = set()
+        self._saved: dict[TopicPartition, int] = {}
         self._last_refresh = 0.0
         create_schema(engine)
 
@@ -60,56 +45,50 @@ class Projector:
             self.step()
 
     def step(self, timeout_ms: int = 500) -> int:
-        """Poll one batch and apply it; returns how many records were applied."""
+        """Poll one batch and apply it; returns how many records were read."""
         self._refresh_assignment()
         if not self._assigned:
             time.sleep(timeout_ms / 1000)
             return 0
-        batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=self._batch_size)
-        records = [r for batch in batches.values() for r in batch]
-        if records:
-            self._apply(records)
+        records = polled(self._consumer, timeout_ms, self._batch_size)
+        moved = self._moved()
+        if records or moved:
+            with self._engine.begin() as conn:
+                apply_batch(conn, records, self._topics.log, moved)
+            self._saved.update({TopicPartition(t, p): o for (t, p), o in moved.items()})
+        if self._on_caught_up is not None and len(records) < self._batch_size and self.caught_up():
+            self._on_caught_up()
+            self._on_caught_up = None
         return len(records)
 
     def close(self) -> None:
         self._consumer.close()
 
-    def _apply(self, records: list[Any]) -> None:
-        rows, bad, positions = [], [], {}
-        for record in records:
-            positions[(record.topic, record.partition)] = record.offset + 1
-            try:
-                rows.append(inbox_row(Delivery.model_validate_json(record.value)))
-            except (ValidationError, KeyError, ValueError) as exc:
-                log.error(
-                    "unreadable inbox record %s/%d@%d: %s", record.topic, record.partition, record.offset, exc
-                )
-                bad.append(
-                    {
-                        "topic": record.topic,
-                        "partition": record.partition,
-                        "offset": record.offset,
-                        "error": str(exc),
-                    }
-                )
-        with self._engine.begin() as conn:
-            insert_ignoring_duplicates(conn, inbox, rows)
-            insert_ignoring_duplicates(conn, unreadable, bad)
-            save_positions(conn, positions)
+    def _moved(self) -> dict[tuple[str, int], int]:
+        """Positions that changed since they were last saved (they also skip transaction markers)."""
+        out = {}
+        for tp in self._assigned:
+            position = self._consumer.position(tp)
+            if position is not None and position != self._saved.get(tp):
+                out[(tp.topic, tp.partition)] = position
+        return out
+
+    def caught_up(self) -> bool:
+        """Whether every partition assigned (the log among them) has been applied to its end."""
+        if not any(tp.topic == self._topics.log for tp in self._assigned):
+            return False
+        ends = end_offsets(self._consumer, self._assigned)
+        return all((self._consumer.position(tp) or 0) >= end for tp, end in ends.items())
 
     def _refresh_assignment(self, every: float = 2.0) -> None:
         now = time.monotonic()
         if now - self._last_refresh < every:
             return
         self._last_refresh = now
-        wanted = {
-            TopicPartition(topic, p)
-            for topic in self._consumer.topics()
-            if self._pattern.match(topic)
-            for p in (self._consumer.partitions_for_topic(topic) or ())
-        }
+        wanted = projected_partitions(self._consumer, self._topics)
         if wanted == self._assigned:
             return
+        log.info("projecting %d partitions", len(wanted))
         self._consumer.assign(sorted(wanted))
         with self._engine.connect() as conn:
             stored = load_positions(conn)
@@ -119,4 +98,17 @@ class Projector:
                 self._consumer.seek_to_beginning(tp)
             else:
                 self._consumer.seek(tp, offset)
+            self._saved[tp] = offset if offset is not None else -1
         self._assigned = wanted
+
+
+def behind(engine: Engine, bootstrap_servers: str, topics: Topics) -> int:
+    """How many offsets the read models in ``engine`` are behind the log and inboxes (0: caught up)."""
+    kafka = consumer(bootstrap_servers)
+    try:
+        ends = end_offsets(kafka, projected_partitions(kafka, topics))
+    finally:
+        kafka.close()
+    with engine.connect() as conn:
+        stored = load_positions(conn)
+    return sum(max(0, end - stored.get((tp.topic, tp.partition), 0)) for tp, end in ends.items())

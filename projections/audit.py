@@ -1,0 +1,49 @@
+"""The audit questions, answered from what the log and the inboxes say."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from projections.clues import clue_custody
+from projections.inbox import inbox
+from projections.log_index import log_events
+
+
+def custody(conn: Connection, clue_id: str) -> list[dict[str, Any]]:
+    """Who held clue ``clue_id``, and when: each spell from ``since`` until the next one starts
+    (``until`` is None for the current holder)."""
+    query = (
+        select(clue_custody).where(clue_custody.c.clue_id == clue_id).order_by(clue_custody.c.entry_version)
+    )
+    spells = [dict(r._mapping) for r in conn.execute(query)]
+    for spell, following in zip(spells, [*spells[1:], None], strict=True):
+        spell["until"] = following["since"] if following else None
+        del spell["entry_version"]
+    return spells
+
+
+def logged_event(conn: Connection, event_id: str) -> dict[str, Any] | None:
+    """Where and when the bus logged event ``event_id``, and who said it."""
+    row = conn.execute(select(log_events).where(log_events.c.event_id == event_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def recipients(conn: Connection, event_id: str) -> list[dict[str, Any]]:
+    """Which bodies received event ``event_id``, when, why, and what was withheld from each."""
+    columns = (inbox.c.recipient, inbox.c.delivered_at, inbox.c.reasons, inbox.c.redacted)
+    query = select(*columns).where(inbox.c.event_id == event_id).order_by(inbox.c.recipient)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def knowledge(conn: Connection, body_id: str, as_of: datetime | None) -> list[dict[str, Any]]:
+    """What body ``body_id`` knew as of ``as_of``: every delivery it had received by then
+    (everything, without ``as_of``), in the order delivered."""
+    query = select(inbox).where(inbox.c.recipient == body_id)
+    if as_of is not None:
+        query = query.where(inbox.c.delivered_at <= as_of)
+    query = query.order_by(inbox.c.delivered_at, inbox.c.event_id)
+    return [dict(r._mapping) for r in conn.execute(query)]

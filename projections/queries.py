@@ -1,0 +1,206 @@
+"""Reading the read models: the register, the dossier, the boards and the aggregates, as plain dicts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy.engine import Connection
+
+from projections.changes import unlisting
+from projections.clues import clues
+from projections.dossier import cases, findings
+from projections.inspections import briefings, consultations, inspection_rounds, round_units
+from projections.oversight import oversight_matters
+from projections.plans import plan_items, plans
+from projections.rectifications import CLOSED, rectifications
+from projections.reference import units
+from projections.systemic import systemic_issue_units, systemic_issues
+from schemas.categories import FindingCategory
+
+LISTS = frozenset(
+    {
+        "unit_ids",
+        "region_ids",
+        "finding_ids",
+        "sectors",
+        "supervising_bodies",
+        "participating_bodies",
+        "assigned_bodies",
+        "notified_bodies",
+    }
+)
+
+
+def public(row: Any) -> dict[str, Any]:
+    """A row as the outside sees it: no version bookkeeping, list columns as lists."""
+    out = {}
+    for name, value in row._mapping.items():
+        if name.endswith("_version"):
+            continue
+        out[name] = unlisting(value) if name in LISTS else value
+    return out
+
+
+def _rows(
+    conn: Connection, table: Table, *where: ColumnElement[bool], order: Any = None
+) -> list[dict[str, Any]]:
+    query = select(table).where(*where).order_by(*(order if order is not None else table.primary_key.columns))
+    return [public(r) for r in conn.execute(query)]
+
+
+def clue_rows(conn: Connection, clue_ids: Collection[str]) -> list[dict[str, Any]]:
+    return _rows(conn, clues, clues.c.clue_id.in_(list(clue_ids)))
+
+
+def board(conn: Connection, ids: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """The rectification board, by deadline; ``overdue`` is a notice with the work still open."""
+    where = [] if ids is None else [rectifications.c.rectification_id.in_(list(ids))]
+    rows = _rows(
+        conn, rectifications, *where, order=(rectifications.c.deadline, rectifications.c.rectification_id)
+    )
+    for row in rows:
+        row["overdue"] = row["overdue_at"] is not None and row["status"] not in CLOSED
+    return rows
+
+
+def rounds(conn: Connection, round_ids: Collection[str]) -> list[dict[str, Any]]:
+    """Inspection rounds with the briefings asked for and received, and the consultations."""
+    out = _rows(conn, inspection_rounds, inspection_rounds.c.round_id.in_(list(round_ids)))
+    for row in out:
+        rid = row["round_id"]
+        row["briefings"] = _rows(conn, briefings, briefings.c.round_id == rid)
+        row["consultations"] = _rows(conn, consultations, consultations.c.round_id == rid)
+    return out
+
+
+def issues(conn: Connection, ids: Collection[str] | None) -> list[dict[str, Any]]:
+    where = [] if ids is None else [systemic_issues.c.issue_id.in_(list(ids))]
+    return _rows(conn, systemic_issues, *where)
+
+
+def matters(conn: Connection, ids: Collection[str] | None) -> list[dict[str, Any]]:
+    where = [] if ids is None else [oversight_matters.c.matter_id.in_(list(ids))]
+    return _rows(conn, oversight_matters, *where)
+
+
+def plan_list(conn: Connection, items: Collection[tuple[str, str]] | None) -> list[dict[str, Any]]:
+    """Plans with their items; with ``items``, only those (plan, item) pairs and their plans."""
+    out = []
+    for plan in _rows(conn, plans):
+        rows = _rows(conn, plan_items, plan_items.c.plan_id == plan["plan_id"])
+        rows = [r for r in rows if items is None or (r["plan_id"], r["item_id"]) in items]
+        if rows or items is None:
+            out.append({**plan, "items": rows})
+    return out
+
+
+def dossier(conn: Connection, unit_id: str) -> dict[str, Any] | None:
+    """Everything the bus knows about one unit, with its political-ecology summary."""
+    unit = conn.execute(select(units).where(units.c.unit_id == unit_id)).first()
+    if unit is None:
+        return None
+    found = _rows(
+        conn, findings, findings.c.unit_id == unit_id, order=(findings.c.found_at, findings.c.finding_id)
+    )
+    round_ids = list(conn.scalars(select(round_units.c.round_id).where(round_units.c.unit_id == unit_id)))
+    issue_ids = list(
+        conn.scalars(select(systemic_issue_units.c.issue_id).where(systemic_issue_units.c.unit_id == unit_id))
+    )
+    return {
+        "unit": public(unit),
+        "findings_by_category": _by_category(found),
+        "findings": found,
+        "clues": _rows(conn, clues, clues.c.unit_id == unit_id),
+        "inspections": rounds(conn, round_ids),
+        "rectifications": board(conn, _unit_rectifications(conn, unit_id)),
+        "cases": _rows(conn, cases, cases.c.unit_id == unit_id),
+        "systemic_issues": issues(conn, issue_ids),
+        "ecology": ecology(conn, unit_id),
+    }
+
+
+def _unit_rectifications(conn: Connection, unit_id: str) -> list[str]:
+    return list(
+        conn.scalars(select(rectifications.c.rectification_id).where(rectifications.c.unit_id == unit_id))
+    )
+
+
+def _by_category(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    counts: dict[str, int] = {}
+    for row in found:
+        counts[row["category"]] = counts.get(row["category"], 0) + 1
+    return [_category(name, n) for name, n in sorted(counts.items())]
+
+
+def _category(name: str, count: int) -> dict[str, Any]:
+    known = name in FindingCategory.__members__.values()
+    category = FindingCategory(name) if known else None
+    return {
+        "category": name,
+        "label_zh": category.label_zh if category else name,
+        "label_en": category.label_en if category else name,
+        "count": count,
+    }
+
+
+def _count_by(conn: Connection, column: Any, *where: ColumnElement[bool]) -> dict[str, int]:
+    """Rows per value of ``column`` (rows where it is NULL left out), by value."""
+    query = select(column, func.count()).where(column.is_not(None), *where).group_by(column)
+    return {str(k): n for k, n in sorted(conn.execute(query).all(), key=lambda kv: str(kv[0]))}
+
+
+def _count(conn: Connection, table: Table, *where: ColumnElement[bool]) -> int:
+    return conn.scalar(select(func.count()).select_from(table).where(*where)) or 0
+
+
+def ecology(conn: Connection, unit_id: str) -> dict[str, Any]:
+    """The political-ecology summary of a unit: counts only, and an assessment drawn from them."""
+    f, c, r = findings.c, clues.c, rectifications.c
+    severities = _count_by(conn, f.severity, f.unit_id == unit_id)
+    statuses = _count_by(conn, r.status, r.unit_id == unit_id)
+    summary = {
+        "findings": sum(severities.values()),
+        "findings_by_severity": severities,
+        "categories": len(_count_by(conn, f.category, f.unit_id == unit_id)),
+        "clues": _count(conn, clues, c.unit_id == unit_id),
+        "open_clues": _count(conn, clues, c.unit_id == unit_id, c.status != "disposed"),
+        "rectifications_open": sum(n for s, n in statuses.items() if s not in CLOSED),
+        "rectifications_overdue": _count(conn, rectifications, r.unit_id == unit_id, *_OVERDUE),
+        "rectifications_verified": statuses.get("verified", 0),
+        "cases_concluded": _count(conn, cases, cases.c.unit_id == unit_id),
+        "systemic_issues": _count(conn, systemic_issue_units, systemic_issue_units.c.unit_id == unit_id),
+    }
+    return {**summary, "assessment": assess(summary)}
+
+
+_OVERDUE = (rectifications.c.overdue_at.is_not(None), rectifications.c.status.not_in(CLOSED))
+
+
+def assess(summary: dict[str, Any]) -> str:
+    """``serious`` with a critical finding, an overdue rectification or a systemic issue;
+    ``attention`` with a high-severity finding, an open clue or open rectification; else ``sound``."""
+    severities = summary["findings_by_severity"]
+    if severities.get("critical") or summary["rectifications_overdue"] or summary["systemic_issues"]:
+        return "serious"
+    if severities.get("high") or summary["open_clues"] or summary["rectifications_open"]:
+        return "attention"
+    return "sound"
+
+
+def aggregates(conn: Connection) -> dict[str, Any]:
+    """Counts across the whole bus, for leadership: no row, no name, no id."""
+    return {
+        "findings_by_category": [_category(k, n) for k, n in _count_by(conn, findings.c.category).items()],
+        "findings_by_severity": _count_by(conn, findings.c.severity),
+        "clues_by_status": _count_by(conn, clues.c.status),
+        "clues_by_disposition": _count_by(conn, clues.c.disposition),
+        "rectifications_by_status": _count_by(conn, rectifications.c.status),
+        "rectifications_overdue": _count(conn, rectifications, *_OVERDUE),
+        "inspection_rounds": _count(conn, inspection_rounds),
+        "systemic_issues_by_category": _count_by(conn, systemic_issues.c.category),
+        "oversight_matters_by_status": _count_by(conn, oversight_matters.c.status),
+        "plan_items_by_status": _count_by(conn, plan_items.c.status),
+        "cases_concluded": _count(conn, cases),
+    }

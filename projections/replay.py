@@ -1,0 +1,184 @@
+"""Audit replay: every read model rebuilt from offset 0 of the log and inboxes, to the end or as of a time."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import Engine
+
+from projections.batch import Record, apply_batch
+from projections.consuming import consumer, end_offsets, polled, projected_partitions
+from projections.db import create_schema
+from schemas import Topics
+
+Progress = Callable[[int, int], None]
+"""Called with (records passed, records to pass) as the replay goes."""
+
+STALL_SECONDS = 60.0
+
+
+class ReplayStalled(RuntimeError):
+    """Raised when the broker returns nothing for a minute while partitions are still short of their stop."""
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    records: int
+    events: int
+    seconds: float
+    stops: dict[tuple[str, int], int]
+
+    @property
+    def rate(self) -> float:
+        """Records per second."""
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+def stop_offsets(
+    kafka: KafkaConsumer, partitions: set[TopicPartition], as_of: datetime | None
+) -> dict[TopicPartition, int]:
+    """Where the replay stops in each partition: its end, or the first record logged after ``as_of``
+    (Kafka's index of offsets by record time, ``offsets_for_times``)."""
+    ends = end_offsets(kafka, partitions)
+    if as_of is None:
+        return ends
+    after = kafka.offsets_for_times({tp: int(as_of.timestamp() * 1000) + 1 for tp in partitions})
+    return {tp: (found.offset if (found := after.get(tp)) is not None else ends[tp]) for tp in partitions}
+
+
+def replay(
+    engine: Engine,
+    bootstrap_servers: str,
+    topics: Topics,
+    *,
+    as_of: datetime | None = None,
+    batch_size: int = 5000,
+    progress: Progress | None = None,
+) -> ReplayResult:
+    """Rebuild the read models in ``engine`` (which should be empty) from the start of every partition."""
+    create_schema(engine)
+    kafka = consumer(bootstrap_servers, max_poll_records=batch_size, fetch_max_bytes=64 * 1024 * 1024)
+    try:
+        partitions = projected_partitions(kafka, topics)
+        kafka.assign(sorted(partitions))
+        kafka.seek_to_beginning()
+        starts = {tp: kafka.position(tp) or 0 for tp in partitions}
+        stops = stop_offsets(kafka, partitions, as_of)
+        return _run(engine, kafka, topics.log, starts, stops, batch_size, progress)
+    finally:
+        kafka.close()
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    records: list[Record]
+    moved: dict[tuple[str, int], int]
+    passed: int
+
+
+class _Fetcher(threading.Thread):
+    """Polls the broker while the previous batch is written: the one thread that touches the consumer."""
+
+    def __init__(
+        self,
+        kafka: KafkaConsumer,
+        starts: dict[TopicPartition, int],
+        stops: dict[TopicPartition, int],
+        batch_size: int,
+    ):
+        super().__init__(name="replay-fetcher", daemon=True)
+        self.batches: queue.Queue[_Fetched | BaseException | None] = queue.Queue(maxsize=2)
+        self.cancelled = threading.Event()
+        self._kafka, self._stops, self._batch_size = kafka, stops, batch_size
+        self._reached = {tp: min(starts[tp], stops[tp]) for tp in stops}
+        self._from = dict(self._reached)
+        self.total = sum(stops[tp] - self._reached[tp] for tp in stops)
+
+    def run(self) -> None:
+        try:
+            self._fetch_all()
+            self._hand_over(None)
+        except BaseException as exc:  # handed to the writer, which raises it
+            self._hand_over(exc)
+
+    def _fetch_all(self) -> None:
+        kafka, stops, reached = self._kafka, self._stops, self._reached
+        kafka.pause(*(tp for tp in stops if reached[tp] >= stops[tp]))
+        last_move, passed = time.perf_counter(), 0
+        while any(reached[tp] < stops[tp] for tp in stops) and not self.cancelled.is_set():
+            if time.perf_counter() - last_move > STALL_SECONDS:
+                raise ReplayStalled(f"nothing new from the broker for {STALL_SECONDS:.0f}s")
+            records = [
+                r
+                for r in polled(kafka, 1000, self._batch_size)
+                if r.offset < stops[TopicPartition(r.topic, r.partition)]
+            ]
+            moved = _advance(kafka, reached, stops)
+            now_passed = sum(reached[tp] - self._from[tp] for tp in stops)
+            if now_passed > passed:
+                passed, last_move = now_passed, time.perf_counter()
+            if records or moved:
+                self._hand_over(
+                    _Fetched(records, {(tp.topic, tp.partition): o for tp, o in moved.items()}, passed)
+                )
+
+    def _hand_over(self, item: _Fetched | BaseException | None) -> None:
+        while not self.cancelled.is_set():
+            try:
+                self.batches.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+
+def _run(
+    engine: Engine,
+    kafka: KafkaConsumer,
+    log_topic: str,
+    starts: dict[TopicPartition, int],
+    stops: dict[TopicPartition, int],
+    batch_size: int,
+    progress: Progress | None,
+) -> ReplayResult:
+    """Write each batch (rows and offsets in one transaction) while the fetcher polls the next."""
+    fetcher = _Fetcher(kafka, starts, stops, batch_size)
+    began = time.perf_counter()
+    records_done = events = 0
+    fetcher.start()
+    try:
+        while (item := fetcher.batches.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            with engine.begin() as conn:
+                events += apply_batch(conn, item.records, log_topic, item.moved)
+            records_done += len(item.records)
+            if progress is not None:
+                progress(item.passed, fetcher.total)
+    finally:
+        fetcher.cancelled.set()
+        fetcher.join()
+    seconds = time.perf_counter() - began
+    stopped = {(tp.topic, tp.partition): o for tp, o in stops.items()}
+    return ReplayResult(records_done, events, seconds, stopped)
+
+
+def _advance(
+    kafka: KafkaConsumer, reached: dict[TopicPartition, int], stops: dict[TopicPartition, int]
+) -> dict[TopicPartition, int]:
+    """Update ``reached`` from the consumer's positions (capped at the stops); pause finished partitions."""
+    moved = {}
+    for tp, offset in reached.items():
+        if offset >= stops[tp]:
+            continue
+        now = min(kafka.position(tp) or 0, stops[tp])
+        if now != offset:
+            reached[tp] = moved[tp] = now
+            if now >= stops[tp]:
+                kafka.pause(tp)
+    return moved
