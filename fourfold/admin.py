@@ -55,8 +55,10 @@ class TopicAdmin:
             try:
                 admin.create_topics(new)
             except kafka_errors.TopicAlreadyExistsError:
-                log.info("topics created concurrently by someone else: %s", missing)
-            log.info("created topics %s", missing)
+                log.info("some of %s were created concurrently by someone else", missing)
+                return []
+            log.info("created %d topics", len(missing))
+            log.debug("created topics %s", missing)
             return missing
         finally:
             admin.close()
