@@ -14,7 +14,9 @@ from kafka import KafkaConsumer, TopicPartition
 
 from fourfold.registrar import DEMO_REGISTRY, correlation_of, load_registry_file, reference_facts
 from schemas import Envelope, Payload, SigningKey, Subject, Topics, encode_event, new_event, sign_event
-from schemas.enums import Classification, Handling, SubjectKind
+from schemas.categories import FindingCategory
+from schemas.enums import Classification, Handling, HowFound, Severity, SubjectKind
+from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded
 from streams.admission import Gate
 from streams.clock import clock_tick
 from streams.derived import Policy
@@ -95,6 +97,44 @@ def event(
         correlation_id=correlation_id,
         event_id=event_id,
     )
+
+
+def finding(
+    unit_id: str,
+    source: str,
+    *,
+    finding_id: str = "f-1",
+    category: FindingCategory = FindingCategory.EIGHT_POINT_RULES,
+    severity: Severity = Severity.LOW,
+    summary: str = "Found.",
+    **kw: Any,
+) -> Envelope[Any]:
+    """A supervision finding at ``unit_id`` recorded by ``source``."""
+    payload = SupervisionFindingRecorded(
+        finding_id=finding_id,
+        unit_id=unit_id,
+        category=category,
+        severity=severity,
+        how_found=HowFound.DAILY_SUPERVISION,
+        summary=summary,
+    )
+    return event(payload, source, **kw)
+
+
+def clue(
+    cadre_id: str | None,
+    unit_id: str,
+    source: str,
+    *,
+    clue_id: str = "clue-1",
+    informant: Informant | None = None,
+    **kw: Any,
+) -> Envelope[Any]:
+    """A problem clue about ``cadre_id`` (or only the unit) received by ``source``."""
+    payload = ProblemClueReceived(
+        clue_id=clue_id, unit_id=unit_id, cadre_id=cadre_id, summary="A report.", informant=informant
+    )
+    return event(payload, source, **kw)
 
 
 def _subject_of(payload: Payload, source: str) -> Subject:

@@ -10,13 +10,14 @@ import pytest
 
 from schemas import Envelope, SigningKey, Subject, encode_event
 from schemas.categories import FindingCategory
-from schemas.enums import HowFound, Severity, SubjectKind
+from schemas.enums import Severity, SubjectKind
 from schemas.events.clock import ClockTicked
-from schemas.events.clues import ProblemClueReceived, SupervisionFindingRecorded
 from schemas.events.inspection import InspectionRoundPlanned
 from schemas.events.reference import SigningKeyRevoked
 from schemas.events.sharing import OutstandingIssueNotified
 from streams.testing import AT, Bench, demo_bench, event
+from streams.testing import clue as shared_clue
+from streams.testing import finding as shared_finding
 
 
 @pytest.fixture
@@ -25,21 +26,11 @@ def bench() -> Bench:
 
 
 def finding(unit_id: str, source: str, **kw: Any) -> Envelope[Any]:
-    payload = SupervisionFindingRecorded(
-        finding_id="f-1",
-        unit_id=unit_id,
-        category=FindingCategory.CORRUPTION,
-        severity=Severity.LOW,
-        how_found=HowFound.DAILY_SUPERVISION,
-        summary="Kickbacks.",
-    )
-    return event(payload, source, **kw)
+    return shared_finding(unit_id, source, category=FindingCategory.CORRUPTION, summary="Kickbacks.", **kw)
 
 
 def clue(unit_id: str, source: str, cadre_id: str | None = None) -> Envelope[Any]:
-    return event(
-        ProblemClueReceived(clue_id="c-1", unit_id=unit_id, cadre_id=cadre_id, summary="A report."), source
-    )
+    return shared_clue(cadre_id, unit_id, source, clue_id="c-1")
 
 
 def round_for(team: str, unit_ids: tuple[str, ...], source: str = "inspection-office") -> Envelope[Any]:

@@ -8,15 +8,14 @@ from typing import Any
 import pytest
 
 from schemas import Envelope, Subject, verify_event
-from schemas.categories import FindingCategory
-from schemas.enums import Classification, HowFound, PlanKind, Severity, SubjectKind, VerificationOutcome
-from schemas.events.clues import ProblemClueReceived, SupervisionFindingRecorded
+from schemas.enums import Classification, PlanKind, Severity, SubjectKind, VerificationOutcome
 from schemas.events.coordination import PlanItem, PlanItemCompleted, SupervisionPlanIssued
 from schemas.events.inspection import InspectionRoundPlanned
 from schemas.events.rectification import RectificationCompleted, RectificationRequired, RectificationVerified
 from streams.clock import clock_tick
 from streams.derived import Policy
-from streams.testing import AT, Bench, demo_bench, event
+from streams.testing import AT, Bench, demo_bench, event, finding
+from streams.testing import clue as shared_clue
 
 DAY = timedelta(days=1)
 
@@ -33,32 +32,7 @@ def derived(bench: Bench, e: Envelope[Any]) -> list[Envelope[Any]]:
 
 
 def clue(cadre_id: str, unit_id: str, source: str, **kw: Any) -> Envelope[Any]:
-    return event(
-        ProblemClueReceived(clue_id="clue-7", unit_id=unit_id, cadre_id=cadre_id, summary="A report."),
-        source,
-        **kw,
-    )
-
-
-def finding(
-    unit_id: str,
-    source: str,
-    *,
-    severity: Severity = Severity.LOW,
-    at: datetime = AT,
-    category: FindingCategory = FindingCategory.EIGHT_POINT_RULES,
-    finding_id: str = "f-1",
-    **kw: Any,
-) -> Envelope[Any]:
-    payload = SupervisionFindingRecorded(
-        finding_id=finding_id,
-        unit_id=unit_id,
-        category=category,
-        severity=severity,
-        how_found=HowFound.DAILY_SUPERVISION,
-        summary="Found.",
-    )
-    return event(payload, source, at=at, **kw)
+    return shared_clue(cadre_id, unit_id, source, clue_id="clue-7", **kw)
 
 
 def rectification(rect_id: str, deadline: datetime, unit_id: str = "city-education") -> Envelope[Any]:

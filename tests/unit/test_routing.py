@@ -13,7 +13,6 @@ from schemas.enums import (
     Classification,
     Disposition,
     Handling,
-    HowFound,
     PlanKind,
     Severity,
     SubjectKind,
@@ -25,8 +24,6 @@ from schemas.events.clues import (
     ClueDisposed,
     ClueTransferred,
     Informant,
-    ProblemClueReceived,
-    SupervisionFindingRecorded,
 )
 from schemas.events.coordination import PlanItem, ProgressReportIssued, SupervisionPlanIssued
 from schemas.events.inspection import BriefingRequested, InspectionFindingReported, InspectionRoundPlanned
@@ -36,6 +33,8 @@ from schemas.events.sharing import DailySupervisionReported, OutstandingIssueNot
 from streams.routing import recipients, withheld_from
 from streams.state import BusState
 from streams.testing import AT, Bench, demo_bench, event
+from streams.testing import clue as shared_clue
+from streams.testing import finding as shared_finding
 
 BUS = "bus"
 ROUND_START = AT - timedelta(days=1)
@@ -47,26 +46,15 @@ def bench() -> Bench:
 
 
 def finding(unit_id: str, source: str, **kw: Any) -> Envelope[Any]:
-    payload = SupervisionFindingRecorded(
-        finding_id="f-1",
-        unit_id=unit_id,
-        category=FindingCategory.EIGHT_POINT_RULES,
-        severity=Severity.MEDIUM,
-        how_found=HowFound.DAILY_SUPERVISION,
-        summary="Banquets at public expense.",
+    return shared_finding(
+        unit_id, source, severity=Severity.MEDIUM, summary="Banquets at public expense.", **kw
     )
-    return event(payload, source, **kw)
 
 
 def clue(cadre_id: str, unit_id: str, source: str, **kw: Any) -> Envelope[Any]:
-    payload = ProblemClueReceived(
-        clue_id="clue-9",
-        unit_id=unit_id,
-        cadre_id=cadre_id,
-        summary="A report.",
-        informant=Informant(name="A. Citizen"),
+    return shared_clue(
+        cadre_id, unit_id, source, clue_id="clue-9", informant=Informant(name="A. Citizen"), **kw
     )
-    return event(payload, source, **kw)
 
 
 def round_planned(unit_ids: tuple[str, ...]) -> Envelope[Any]:
