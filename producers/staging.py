@@ -15,10 +15,10 @@ from producers.errors import EventRefused
 from producers.facts import matter_of, subject_of
 from producers.ids import new_event_id
 from producers.outbox import StagedEvent
-from producers.signer import signed_wire
 from schemas import Envelope, Payload, SigningKey, Subject
 from schemas.catalogue import DERIVED_TYPES, EVENT_TYPES, REFERENCE_TYPES, envelope_for
 from schemas.enums import BodyKind, Classification, Handling
+from schemas.signing import sign_to_wire
 
 
 class Stager:
@@ -78,7 +78,7 @@ class Stager:
                 f"event {event.event_id} names source {event.source_body!r}, not {self.body_id!r}",
                 event_type=event.event_type,
             )
-        value = signed_wire(event, self._key)
+        _, value = sign_to_wire(event, self._key)
         if len(value) > self._max_bytes:
             raise EventRefused(
                 "too_large",

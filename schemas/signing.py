@@ -85,13 +85,28 @@ class SigningKey:
         return self._key.sign(data)
 
 
+_AFTER_SIGNATURE = b',"source_body":'
+"""In sorted order "signature" comes just before "source_body", which every envelope has; nothing
+after that key (a body id, then the subject) can contain this sequence, so its last occurrence
+is where the signature goes."""
+
+
+def sign_to_wire(event: Envelope[Any], key: SigningKey) -> tuple[str, bytes]:
+    """``key``'s signature of ``event`` and the event's signed canonical bytes, serialised once."""
+    unsigned = event.model_dump(mode="json", exclude={"signature"}, exclude_unset=True)
+    unsigned["key_id"] = key.key_id
+    message = canonical_json(unsigned)
+    signature = _b64(key.sign(message))
+    at = message.rfind(_AFTER_SIGNATURE)
+    wire = b"".join((message[:at], b',"signature":"', signature.encode("ascii"), b'"', message[at:]))
+    return signature, wire
+
+
 def sign_event(event: E, key: SigningKey) -> E:
     """A copy of ``event`` stamped with ``key``'s id and its signature over the canonical bytes."""
-    signed = event.model_dump(mode="json", exclude={"signature"}, exclude_unset=True)
-    signed["key_id"] = key.key_id
-    signature = _b64(key.sign(canonical_json(signed)))
+    signature, wire = sign_to_wire(event, key)
     stamped = event.model_copy(update={"key_id": key.key_id, "signature": signature})
-    stamped._wire = canonical_json({**signed, "signature": signature})
+    stamped._wire = wire
     return stamped
 
 

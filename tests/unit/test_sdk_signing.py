@@ -1,4 +1,4 @@
-"""The SDK's wire bytes are exactly the schemas' signed encoding, and its key files name their key."""
+"""Signed wire bytes are exactly the canonical encoding of the signed event; key files name their key."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from fourfold.keys import KeyStore
 from producers.keyfile import read_key_file, write_key_file
-from producers.signer import signed_wire
-from schemas import EVENT_TYPES, SigningKey, decode_event, encode_event, sign_event, verify_event
+from schemas import EVENT_TYPES, SigningKey, canonical_bytes, decode_event, sign_event, verify_event
+from schemas.signing import sign_to_wire
 from schemas.testing import events
 
 KEY = SigningKey.generate("city-letters:3")
@@ -21,8 +21,8 @@ KEY = SigningKey.generate("city-letters:3")
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(EVENT_TYPES)).flatmap(events))
 def test_signed_wire_is_byte_for_byte_the_schemas_encoding(event):
-    wire = signed_wire(event, KEY)
-    assert wire == encode_event(sign_event(event, KEY), max_bytes=1 << 30)
+    _, wire = sign_to_wire(event, KEY)
+    assert wire == canonical_bytes(sign_event(event, KEY), signed=True)
     verify_event(decode_event(wire, max_bytes=1 << 30), KEY.verify_key)
 
 
