@@ -6,11 +6,27 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 
 def canonical_json(data: Any) -> bytes:
-    """UTF-8 JSON with sorted keys and no insignificant whitespace."""
+    """UTF-8 JSON with sorted keys and no insignificant whitespace.
+
+    orjson writes these bytes several times faster than the standard library, and for what the
+    catalogue holds (strings, integers, booleans, null, lists, objects) writes exactly the bytes
+    ``reference_canonical_json`` does; the tests hold it to that. What orjson refuses (an integer
+    beyond 64 bits, a key that is not a string) falls back to the reference encoder. There are no
+    floats in the catalogue, and readers refuse NaN and infinities before anything is encoded.
+    """
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return reference_canonical_json(data)
+
+
+def reference_canonical_json(data: Any) -> bytes:
+    """The canonical form as the standard library writes it: its definition."""
     return json.dumps(
         data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")

@@ -28,7 +28,7 @@ from schemas import (
     sign_event,
     verify_event,
 )
-from schemas.canonical import canonical_json
+from schemas.canonical import canonical_json, reference_canonical_json
 from schemas.codec import MAX_EVENT_BYTES
 from schemas.enums import PlanKind, SubjectKind
 from schemas.errors import EventTooLarge, NotCanonical
@@ -242,6 +242,12 @@ _JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
     max_leaves=12,
 )
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(_JSON)
+def test_the_fast_canonical_encoder_writes_exactly_the_reference_bytes(value: Any) -> None:
+    assert canonical_json(value) == reference_canonical_json(value)
 
 
 @settings(max_examples=150, deadline=None, database=None)

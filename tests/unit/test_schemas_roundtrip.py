@@ -27,6 +27,7 @@ from schemas import (
     sign_event,
     verify_event,
 )
+from schemas.canonical import reference_canonical_json
 from schemas.enums import SubjectKind
 from schemas.events.clues import Informant, ProblemClueReceived
 from schemas.testing import events
@@ -61,6 +62,7 @@ def test_any_event_round_trips_verifies_and_resists_a_changed_byte(
 
     decoded = decode_event(raw)
 
+    assert raw == reference_canonical_json(signed.model_dump(mode="json", exclude_unset=True))
     assert decoded == signed
     assert encode_event(decoded) == raw
     assert event_digest(decoded) == hashlib.sha256(raw).hexdigest()
