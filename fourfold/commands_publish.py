@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -21,9 +23,10 @@ from fourfold.registrar import correlation_of
 from producers import NotAuthenticated, NotAuthorised, Publisher, PublishError, TopicMissing
 from producers.keyfile import read_key_file
 from producers.lines import Format, count_lines, format_of
+from producers.staging import refusal
 from schemas import Subject
 from schemas.enums import SubjectKind
-from schemas.events.reference import SigningKeyRegistered
+from schemas.events.reference import SigningKeyRegistered, SigningKeyRevoked
 
 console = Console(stderr=True)
 keys_app = typer.Typer(help="Bodies' signing keys.", no_args_is_help=True)
@@ -178,20 +181,52 @@ def keys_register(body_id: Annotated[str, typer.Argument(help="The body whose ke
     container.ensure_broker()
     provision(container, [body_id])
     key = container.keys.load(body_id).verify_key
+    payload = SigningKeyRegistered(body_id=body_id, key_id=key.key_id, public_key=key.text)
+    event_id = _publish_as_registrar(container, payload, retry=f"fourfold keys register {body_id}")
+    console.print(f"Registered {key.key_id} as the registrar (event {event_id}).")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    body_id: Annotated[str, typer.Argument(help="The body whose key to revoke.")],
+    key_id: Annotated[str, typer.Argument(help="The key to revoke, e.g. city-office-1:1.")],
+    reason: Annotated[str, typer.Option(help="Why, in a few words; on the log for every body to read.")],
+) -> None:
+    """Publish, as the registrar, that BODY's key KEY_ID is withdrawn.
+
+    The router refuses every event signed with it from then on (a lost laptop, a leaked key file).
+    """
+    container = Container()
+    container.ensure_broker()
+    try:
+        payload = SigningKeyRevoked(body_id=body_id, key_id=key_id, reason=reason)
+    except ValidationError as exc:
+        console.print(f"[red]Cannot revoke: {refusal('SigningKeyRevoked', exc)}[/red]")
+        raise typer.Exit(2) from None
+    event_id = _publish_as_registrar(
+        container, payload, retry=f"fourfold keys revoke {body_id} {key_id} --reason {reason!r}"
+    )
+    console.print(f"Revoked {key_id} of {body_id} as the registrar (event {event_id}).")
+    if container.keys.path(body_id).exists() and container.keys.key_id(body_id) == key_id:
+        console.print(f"It is {body_id}'s current key here; make a new one: fourfold keys new {body_id}")
+
+
+def _publish_as_registrar(
+    container: Container, payload: SigningKeyRegistered | SigningKeyRevoked, *, retry: str
+) -> uuid.UUID:
+    """Publish a key fact about a body on the registrar's ingest topic, or exit saying how to retry."""
     registrar = container.settings.registrar_body
     container.keys.load_or_create(registrar)
-    payload = SigningKeyRegistered(body_id=body_id, key_id=key.key_id, public_key=key.text)
-    subject = Subject(kind=SubjectKind.BODY, id=body_id)
+    subject = Subject(kind=SubjectKind.BODY, id=payload.body_id)
     try:
         with container.publisher(registrar) as publisher:
-            event_id = publisher.publish(
+            return publisher.publish(
                 payload,
                 subject=subject,
                 occurred_at=datetime.now(UTC),
                 correlation_id=correlation_of((payload, subject)),
             )
     except PublishError as exc:
-        console.print(f"[red]Registering {key.key_id} failed: {exc}[/red]")
-        console.print(f"Try again with: fourfold keys register {body_id}")
+        console.print(f"[red]Publishing {payload.event_type} of {payload.key_id} failed: {exc}[/red]")
+        console.print(f"Try again with: {retry}")
         raise typer.Exit(1) from None
-    console.print(f"Registered {key.key_id} as the registrar (event {event_id}).")

@@ -149,6 +149,32 @@ def test_keys_new_registers_each_new_key_under_a_new_key_id(container: Container
     assert (container.keys.directory / "retired" / f"{BODY}.1.pem").exists()
 
 
+def test_keys_revoke_publishes_the_revocation_with_its_reason(container: Container):
+    code, output = _run(container, "keys", "new", BODY)
+    assert code == 0, output
+
+    code, output = _run(container, "keys", "revoke", BODY, f"{BODY}:1", "--reason", "Laptop lost.")
+
+    assert code == 0, output
+    assert f"fourfold keys new {BODY}" in output  # it was the current key: say how to replace it
+    registrar = container.settings.registrar_body
+    records = read_topic(container.settings.bootstrap_servers, container.topics.ingest(registrar))
+    facts = [(r["event_type"], r["payload"]["key_id"]) for r in records]
+    assert facts == [("SigningKeyRegistered", f"{BODY}:1"), ("SigningKeyRevoked", f"{BODY}:1")]
+    assert records[0]["correlation_id"] == records[1]["correlation_id"]  # one partition, in order
+    assert records[1]["payload"]["reason"] == "Laptop lost."
+
+
+def test_keys_revoke_refuses_an_invalid_key_id_without_publishing(container: Container):
+    code, output = _run(container, "keys", "revoke", BODY, "no spaces allowed", "--reason", "Leaked.")
+
+    assert code == 2
+    assert "key_id" in output
+    registrar = container.settings.registrar_body
+    container.admin.ensure_body([registrar])
+    assert read_topic(container.settings.bootstrap_servers, container.topics.ingest(registrar)) == []
+
+
 def test_ctrl_c_stops_between_lines_and_keeps_what_was_accepted(
     container: Container, body_key: Path, tmp_path: Path
 ):
