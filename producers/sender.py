@@ -32,7 +32,12 @@ _SURFACED = (TopicMissing, NotAuthorised, NotAuthenticated)
 
 class OutboxDelivery:
     """Events wait in the outbox until the broker acknowledges them, across broker outages and
-    restarts of this process. One sender per body and outbox file."""
+    restarts of this process. One sender per body and outbox file.
+
+    After sending a batch smaller than ``batch_size`` the sender lingers (50 ms by default) so
+    the next one is larger, unless flush() is waiting: one batch costs about as much in SQLite
+    and Kafka round trips as one event, and batches of a few events tripled the CPU per event.
+    """
 
     def __init__(
         self,
@@ -45,6 +50,7 @@ class OutboxDelivery:
         ack_timeout: float,
         batch_size: int = 1000,
         poll_interval: float = 0.5,
+        linger: float = 0.05,
     ):
         self.outbox = outbox
         self._link = link
@@ -54,7 +60,9 @@ class OutboxDelivery:
         self._ack_timeout = ack_timeout
         self._batch = batch_size
         self._poll = poll_interval
+        self._linger = linger
         self._wake = threading.Event()
+        self._hurry = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: PublishError | None = None
@@ -70,6 +78,7 @@ class OutboxDelivery:
         """Start the sender unless it runs; it first sends what an earlier run left behind."""
         if self._thread is None or not self._thread.is_alive():
             self._stopping.clear()
+            self._hurry.clear()
             self._thread = threading.Thread(target=self._run, name=f"outbox-{self._body}", daemon=True)
             self._thread.start()
 
@@ -79,12 +88,16 @@ class OutboxDelivery:
     def flush(self, timeout: float) -> None:
         """Return once the outbox holds nothing unacknowledged for this body, or raise."""
         self.start()
+        self._hurry.set()
         self._wake.set()
         deadline = time.monotonic() + timeout
-        while (depth := self.depth()) > 0:
-            if time.monotonic() >= deadline:
-                raise self._stuck(depth, timeout)
-            time.sleep(0.02)
+        try:
+            while (depth := self.depth()) > 0:
+                if time.monotonic() >= deadline:
+                    raise self._stuck(depth, timeout)
+                time.sleep(0.02)
+        finally:
+            self._hurry.clear()
 
     def status(self, event_id: uuid.UUID) -> DeliveryStatus:
         return self.outbox.status(event_id)
@@ -103,6 +116,7 @@ class OutboxDelivery:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the sender; events it had in flight stay pending and are sent again next time."""
         self._stopping.set()
+        self._hurry.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -128,6 +142,8 @@ class OutboxDelivery:
                     continue
                 error = self._deliver(rows)
                 self._metrics.outbox_depth(self.depth())
+                if len(rows) < self._batch:
+                    self._hurry.wait(self._linger)
             except OutboxError as exc:
                 error = exc
             except Exception as exc:  # a bug must not end the sender: log it, back off, go on
