@@ -16,13 +16,18 @@ def canonical_json(data: Any) -> bytes:
     orjson writes these bytes several times faster than the standard library, and for what the
     catalogue holds (strings, integers, booleans, null, lists, objects) writes exactly the bytes
     ``reference_canonical_json`` does; the tests hold it to that. What orjson refuses (an integer
-    beyond 64 bits, a key that is not a string) falls back to the reference encoder. There are no
-    floats in the catalogue, and readers refuse NaN and infinities before anything is encoded.
+    beyond 64 bits, a key that is not a string, a datetime) goes to the reference encoder. There
+    are no floats in the catalogue, and readers refuse NaN and infinities before encoding.
     """
     try:
-        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(data, option=_ORJSON_OPTIONS)
     except orjson.JSONEncodeError:
         return reference_canonical_json(data)
+
+
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+"""Sorted keys; datetimes and dataclasses go to the reference encoder (which refuses them) rather
+than being written in orjson's own formats."""
 
 
 def reference_canonical_json(data: Any) -> bytes:
