@@ -2,8 +2,8 @@
 
 Both read the same records from the same topics of the real broker, from offset 0, and parse each
 event and delivery the same way. The replay builds every read model, writing the rows and offsets of
-each batch in one transaction; the naive loop inserts one ORM row per record and commits each one. PostgreSQL is
-measured when FOURFOLD_TEST_POSTGRES_URL is set.
+each batch in one transaction; the naive loop inserts one ORM row per record and commits each one.
+PostgreSQL is measured when FOURFOLD_TEST_POSTGRES_URL is set.
 """
 
 from __future__ import annotations
