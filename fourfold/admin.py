@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterable
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka import errors as kafka_errors
@@ -13,6 +15,9 @@ from kafka.admin import NewTopic
 from schemas import Topics
 
 log = logging.getLogger(__name__)
+
+SERVED_WITHIN = 30.0
+"""Seconds a created topic may take to be served with a leader for every partition."""
 
 
 class TopicAdmin:
@@ -57,8 +62,28 @@ class TopicAdmin:
             except kafka_errors.TopicAlreadyExistsError:
                 log.info("some of %s were created concurrently by someone else", missing)
                 return []
+            _await_leaders(admin, missing, SERVED_WITHIN)
             log.info("created %d topics", len(missing))
             log.debug("created topics %s", missing)
             return missing
         finally:
             admin.close()
+
+
+def _await_leaders(admin: KafkaAdminClient, names: list[str], timeout: float) -> None:
+    """Wait until the broker serves every partition of ``names`` with a leader.
+
+    CreateTopics returns once the controller has the topics; the broker learns of them a moment
+    later, and a client that looks a topic up in between is told it does not exist (seen with a
+    few dozen topics created at once on the local KRaft broker).
+    """
+    deadline = time.monotonic() + timeout
+    while pending := [t["name"] for t in admin.describe_topics(names) if not _served(t)]:
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{len(pending)} new topics not served after {timeout:.0f}s: {pending[:5]}")
+        time.sleep(0.05)
+
+
+def _served(topic: dict[str, Any]) -> bool:
+    partitions = topic["partitions"]
+    return topic["error_code"] == 0 and bool(partitions) and all(p["leader_id"] >= 0 for p in partitions)

@@ -7,6 +7,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
 
 from fourfold.bootstrap import Container
+from schemas import SigningKey
 
 pytestmark = pytest.mark.integration
 
@@ -45,3 +46,17 @@ def test_topics_are_created_once_with_explicit_configs(container: Container, boo
     assert _configs(bootstrap, topics.log)["retention.ms"] == "-1"
     assert _configs(bootstrap, topics.reference)["cleanup.policy"] == "compact"
     assert admin.existing(topics.ingest_pattern) == [topics.ingest("city-letters")]
+
+
+def test_topics_are_usable_as_soon_as_ensure_returns(bus_settings, bootstrap: str):
+    """Creating a few dozen topics at once used to return before the broker served them, and the
+    demo's first publish was told its topic did not exist."""
+    bodies = [f"office-{i}" for i in range(20)]
+    for round_ in range(2):
+        container = Container(
+            bus_settings.model_copy(update={"topic_prefix": f"{bus_settings.topic_prefix}r{round_}"})
+        )
+        container.admin.ensure_body(bodies)
+
+        with container.publisher(bodies[0], SigningKey.generate(f"{bodies[0]}:1")) as publisher:
+            publisher.send_raw("k", b"{}")
