@@ -1,6 +1,7 @@
 # The two commands of the README: `make demo` runs the bus, `make test` runs the tests.
-# Both set themselves up: a virtual environment in .venv, the project installed into it,
-# and Apache Kafka fetched from Maven Central on first use (Java 17+ and Maven needed).
+# Both set themselves up: Java and Maven from Debian packages if missing (as root or through
+# sudo), a virtual environment in .venv, the project installed into it, and Apache Kafka
+# fetched from Maven Central on first use.
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,6 +11,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test unit lint bench install clean broker-down
 
 $(STAMP): pyproject.toml
+	deploy/system-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[bus,dev]"
