@@ -17,15 +17,19 @@ from producers import (
     BrokerUnavailable,
     DeliveryState,
     NotAuthenticated,
+    Outbox,
     Publisher,
+    RetryPolicy,
     SdkMetrics,
     TopicMissing,
     unit,
 )
+from producers.link import KafkaLink
+from producers.sender import OutboxDelivery
 from schemas import SigningKey, decode_event, verify_event
 from schemas.categories import FindingCategory
 from schemas.enums import Classification, HowFound, Severity, SourceReliability
-from schemas.events.clues import Informant, ProblemClueReceived
+from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded
 
 pytestmark = pytest.mark.integration
 
@@ -152,3 +156,46 @@ def test_refused_credentials_are_an_authentication_error(container: Container):
         _finding(publisher, 0)
     assert time.monotonic() - began < 10
     publisher.close()
+
+
+def test_flush_does_not_wait_out_the_outbox_senders_linger(container: Container, tmp_path: Path):
+    """After a short batch the sender waits for more; flush() must cut that wait short."""
+    container.admin.ensure_body([BODY])
+    preparer = Publisher(BODY, SigningKey.generate(f"{BODY}:1"), container.ensure_broker())
+    payloads = [
+        SupervisionFindingRecorded(
+            finding_id=f"finding-{i}",
+            unit_id="city-hospital",
+            category=FindingCategory.FORMALISM_BUREAUCRATISM,
+            severity=Severity.LOW,
+            how_found=HowFound.DAILY_SUPERVISION,
+            summary="Meetings held to be seen, not to decide.",
+        )
+        for i in range(2)
+    ]
+    first, second = (preparer.prepare(preparer.envelope(p)) for p in payloads)
+    preparer.close()
+    link = KafkaLink(container.ensure_broker(), container.topics.ingest(BODY), config={}, connect_timeout=10)
+    metrics = SdkMetrics.create(CollectorRegistry()).for_body(BODY)
+    delivery = OutboxDelivery(
+        Outbox(tmp_path / "outbox.db"),
+        link,
+        metrics,
+        body_id=BODY,
+        retry=RetryPolicy(),
+        ack_timeout=30,
+        linger=600,
+    )
+    try:
+        delivery.submit([first])
+        deadline = time.monotonic() + 20
+        while delivery.depth() and time.monotonic() < deadline:  # sent alone: the sender now lingers
+            time.sleep(0.05)
+        assert delivery.depth() == 0
+
+        delivery.submit([second])
+        delivery.flush(timeout=20)  # raises PublishTimeout if it waited for the 600 s linger
+
+        assert delivery.status(second.event_id).state is DeliveryState.SENT
+    finally:
+        delivery.close(timeout=5)
