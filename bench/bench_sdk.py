@@ -228,6 +228,7 @@ def _own_work(
     for s in staged:
         key.sign(s.value)
     signed = clock()
+    publisher.close()
     count = len(payloads)
     return {
         "validate": (built - began) / count * 1e6,
