@@ -4,21 +4,24 @@
 # carry on, so a machine that uses an existing cluster (FOURFOLD_KAFKA_BOOTSTRAP) is not held up.
 set -euo pipefail
 
+packages=(openjdk-17-jre-headless maven)
+
+say_what_is_needed() {
+  echo "warning: Java 17+ and Maven are needed to run the local Kafka broker;" \
+       "install them (on Debian: apt-get install ${packages[*]})" >&2
+  exit 0
+}
+
 if command -v java >/dev/null && command -v mvn >/dev/null; then
   exit 0
 fi
-packages=(openjdk-17-jre-headless maven)
+command -v apt-get >/dev/null || say_what_is_needed
 if [ "$(id -u)" -eq 0 ]; then
   as_root=()
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
   as_root=(sudo)
 else
-  as_root=(false)
-fi
-if ! command -v apt-get >/dev/null || [ "${as_root[*]}" = false ]; then
-  echo "warning: Java 17+ and Maven are needed to run the local Kafka broker;" \
-       "install them (on Debian: apt-get install ${packages[*]})" >&2
-  exit 0
+  say_what_is_needed
 fi
 echo "installing ${packages[*]} from Debian packages (needed to fetch and run Kafka)" >&2
 export DEBIAN_FRONTEND=noninteractive
