@@ -45,7 +45,7 @@ JURISDICTION_REASONS = frozenset(
 )
 
 PROTECTED_FIELDS: dict[str, tuple[str, ...]] = {"ProblemClueReceived": ("payload.informant",)}
-"""Fields only letters-and-visits and case management may see."""
+"""Fields only letters-and-visits, case management and the event's own source may see."""
 
 SEES_PROTECTED = frozenset({BodyKind.LETTERS_VISITS, BodyKind.CASE_MANAGEMENT})
 NO_INBOX = frozenset({BodyKind.SYSTEM})
@@ -258,10 +258,13 @@ def recipients(event: Envelope[Any], registry: Registry, state: BusState) -> Rec
 
 
 def withheld_from(event: Envelope[Any], body_id: str, registry: Registry) -> tuple[str, ...]:
-    """The protected fields ``body_id`` may not see in ``event``."""
+    """The protected fields ``body_id`` may not see in ``event``: none for the body that published
+    it (it wrote them), nor for letters-and-visits and case management."""
     fields = PROTECTED_FIELDS.get(event.event_type, ())
+    if not fields or body_id == event.source_body:
+        return ()
     body = registry.body(body_id)
-    if not fields or (body is not None and body.kind in SEES_PROTECTED):
+    if body is not None and body.kind in SEES_PROTECTED:
         return ()
     return fields
 
