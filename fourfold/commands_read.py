@@ -121,13 +121,25 @@ def openapi() -> None:
 
 @audit_app.command("clue")
 def audit_clue(clue_id: Annotated[str, typer.Argument(help="The clue, e.g. clue-0001.")]) -> None:
-    """Who held clue C, and when."""
-    from projections.audit import custody
+    """Who held clue C, and when (exit 1 if the log shows no custody of it)."""
+    from projections.audit import custody, in_register
 
     with Container().engine.connect() as conn:
         spells = custody(conn, clue_id)
+        registered = not spells and in_register(conn, clue_id)
+    if registered:
+        console.print(
+            f"Clue {clue_id} has no custody on the log: the clue register knows it from a later event,"
+            " but no ProblemClueReceived or ClueHandedOver for it has been projected.",
+            highlight=False,
+        )
+        raise typer.Exit(1)
     if not spells:
-        console.print(f"No custody of {clue_id} on the log.")
+        console.print(
+            f"Clue {clue_id} is unknown: it has no custody on the log, as no ProblemClueReceived or"
+            " ClueHandedOver for it has been projected (check the id; the projector may be behind).",
+            highlight=False,
+        )
         raise typer.Exit(1)
     _table(f"Custody of {clue_id}", spells, ("holder", "since", "until", "from_body", "via", "reason"))
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from projections.clues import clue_custody
+from projections.clues import clue_custody, clues
 from projections.inbox import inbox
 from projections.log_index import log_events
 
@@ -20,10 +20,15 @@ def custody(conn: Connection, clue_id: str) -> list[dict[str, Any]]:
         select(clue_custody).where(clue_custody.c.clue_id == clue_id).order_by(clue_custody.c.entry_version)
     )
     spells = [dict(r._mapping) for r in conn.execute(query)]
-    for spell, following in zip(spells, [*spells[1:], None], strict=True):
+    for spell, following in zip(spells, [*spells[1:], None], strict=False):
         spell["until"] = following["since"] if following else None
         del spell["entry_version"]
     return spells
+
+
+def in_register(conn: Connection, clue_id: str) -> bool:
+    """Whether the clue register has a row for ``clue_id`` (a grading, say, without its receipt)."""
+    return conn.execute(select(clues.c.clue_id).where(clues.c.clue_id == clue_id)).first() is not None
 
 
 def logged_event(conn: Connection, event_id: str) -> dict[str, Any] | None:

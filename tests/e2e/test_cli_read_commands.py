@@ -1,0 +1,50 @@
+"""Commands over the read models, through the CLI on a bus on the real broker: audit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import func, select
+
+from fourfold.bootstrap import Container
+from fourfold.demo import scenario
+from projections.clues import clue_custody
+
+pytestmark = pytest.mark.e2e
+
+
+def _fourfold(container: Container, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **container.settings.to_env(), "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "fourfold.cli", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def _spells(container: Container, clue_id: str) -> int:
+    query = select(func.count()).select_from(clue_custody).where(clue_custody.c.clue_id == clue_id)
+    with container.engine.connect() as conn:
+        return conn.scalar(query) or 0
+
+
+def test_audit_of_an_unknown_clue_says_so(running_bus):
+    bus = running_bus.start()
+    clue = scenario()[0]  # received in a district, transferred up to the city commission
+    bus.publish(clue.body_id, clue.event)
+    bus.wait_until(lambda: _spells(bus.container, "clue-0001") == 2, 90, "the clue's custody")
+
+    held = _fourfold(bus.container, "audit", "clue", "clue-0001")
+    assert held.returncode == 0, held.stdout + held.stderr
+    assert "Custody of clue-0001 (2)" in held.stdout and "city-commission" in held.stdout
+
+    unknown = _fourfold(bus.container, "audit", "clue", "clue-9999")
+    assert unknown.returncode == 1, unknown.stdout + unknown.stderr
+    assert "Traceback" not in unknown.stdout + unknown.stderr
+    assert "Clue clue-9999 is unknown: it has no custody on the log" in unknown.stdout
