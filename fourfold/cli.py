@@ -15,7 +15,7 @@ from fourfold.bootstrap import Container
 from fourfold.broker import BrokerError
 from fourfold.commands_publish import keys_app, publish
 from fourfold.commands_read import register as register_read_commands
-from fourfold.registrar import DEMO_REGISTRY
+from fourfold.registrar import DEMO_REGISTRY, RegistryInvalid, load_registry_file
 
 app = typer.Typer(
     help="Fourfold: the information-sharing bus of the four supervisions.",
@@ -28,6 +28,8 @@ app.add_typer(keys_app, name="keys")
 app.command("publish")(publish)
 register_read_commands(app)
 console = Console()
+
+EXIT_INVALID = 2
 
 
 def _container() -> Container:
@@ -75,16 +77,39 @@ def broker_status() -> None:
 @app.command("registry")
 def registry_load(
     path: Annotated[
-        Path, typer.Argument(help="Registry JSON: regions, bodies, units, cadres, jurisdictions.")
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="Registry JSON: regions, bodies, units, cadres, jurisdictions."
+        ),
     ] = DEMO_REGISTRY,
 ) -> None:
-    """Publish reference data as the registrar, creating topics and keys for new bodies."""
+    """Publish reference data as the registrar, creating topics and keys for new bodies.
+
+    The whole file is checked first: if any entry breaks a rule, nothing is created or published,
+    every problem is listed with its place in the file, and the exit code is 2.
+    """
     from fourfold.operations import publish_registry
 
+    try:
+        load_registry_file(path)
+    except RegistryInvalid as exc:
+        _print_problems(exc)
+        raise typer.Exit(EXIT_INVALID) from None
     container = _container()
     container.ensure_broker()
     count = publish_registry(container, path)
     console.print(f"Published {count} reference events from {path}.")
+
+
+def _print_problems(exc: RegistryInvalid) -> None:
+    err = Console(stderr=True)
+    err.print(
+        f"[red]{exc.path} has {len(exc.problems)} problem(s); nothing was created or published:[/red]",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for problem in exc.problems:
+        err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("worker")

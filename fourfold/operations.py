@@ -21,7 +21,9 @@ def provision(container: Container, bodies: list[str]) -> list[str]:
 
 
 def publish_registry(container: Container, path: Path) -> int:
-    """Create keys for new bodies, then publish the whole file as the registrar; returns a count."""
+    """Check the whole file, then create topics and keys for new bodies and publish it as the
+    registrar; returns a count. Raises RegistryInvalid, before creating or publishing anything,
+    if any entry breaks a rule."""
     registry = load_registry_file(path)
     bodies = body_ids(registry)
     provision(container, bodies)
