@@ -1,21 +1,24 @@
-"""The ``fourfold`` command line."""
+"""The ``fourfold`` command line.
+
+Each command imports what it needs when it runs: ``fourfold --help`` and the local commands start
+without Kafka's client, faust, SQLAlchemy or FastAPI.
+"""
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from fourfold.bootstrap import Container
-from fourfold.broker import BrokerError
 from fourfold.commands_publish import keys_app, publish
+from fourfold.commands_read import out
 from fourfold.commands_read import register as register_read_commands
-from fourfold.registrar import DEMO_REGISTRY, RegistryInvalid, load_registry_file
+
+if TYPE_CHECKING:
+    from fourfold.bootstrap import Container
+    from fourfold.registrar import RegistryInvalid
 
 app = typer.Typer(
     help="Fourfold: the information-sharing bus of the four supervisions.",
@@ -27,38 +30,39 @@ app.add_typer(broker_app, name="broker")
 app.add_typer(keys_app, name="keys")
 app.command("publish")(publish)
 register_read_commands(app)
-console = Console()
 
 EXIT_INVALID = 2
 
 
 def _container() -> Container:
+    from fourfold.bootstrap import Container
+
     return Container()
 
 
 @broker_app.command("up")
 def broker_up() -> None:
     """Fetch Kafka from Maven Central if needed, format its storage and start it."""
+    from fourfold.broker import BrokerError
+
     container = _container()
     if not container.settings.uses_local_broker:
-        console.print(
-            f"Using the configured cluster {container.settings.bootstrap_servers}; no local broker."
-        )
+        out().print(f"Using the configured cluster {container.settings.bootstrap_servers}; no local broker.")
         return
-    with console.status("Starting Kafka (the first run fetches it from Maven Central)…"):
+    with out().status("Starting Kafka (the first run fetches it from Maven Central)…"):
         try:
             status = container.local_broker.start()
         except BrokerError as exc:
-            console.print(f"[red]{exc}[/red]")
+            out().print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None
-    console.print(f"Kafka is up on {status.bootstrap} (pid {status.pid}).")
+    out().print(f"Kafka is up on {status.bootstrap} (pid {status.pid}).")
 
 
 @broker_app.command("down")
 def broker_down() -> None:
     """Stop the local broker started by `broker up`."""
     stopped = _container().local_broker.stop()
-    console.print("Kafka stopped." if stopped else "Kafka was not running.")
+    out().print("Kafka stopped." if stopped else "Kafka was not running.")
 
 
 @broker_app.command("status")
@@ -66,22 +70,24 @@ def broker_status() -> None:
     """Say whether the local broker runs and answers."""
     status = _container().local_broker.status()
     if status.answering:
-        console.print(f"running, answering on {status.bootstrap} (pid {status.pid})")
+        out().print(f"running, answering on {status.bootstrap} (pid {status.pid})")
     elif status.running:
-        console.print(f"running (pid {status.pid}) but not answering on {status.bootstrap}")
+        out().print(f"running (pid {status.pid}) but not answering on {status.bootstrap}")
     else:
-        console.print("not running")
+        out().print("not running")
         raise typer.Exit(3)
 
 
 @app.command("registry")
 def registry_load(
     path: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            exists=True, dir_okay=False, help="Registry JSON: regions, bodies, units, cadres, jurisdictions."
+            exists=True,
+            dir_okay=False,
+            help="Registry JSON: regions, bodies, units, cadres, jurisdictions (the demo's when omitted).",
         ),
-    ] = DEMO_REGISTRY,
+    ] = None,
 ) -> None:
     """Publish reference data as the registrar, creating topics and keys for new bodies.
 
@@ -89,7 +95,9 @@ def registry_load(
     every problem is listed with its place in the file, and the exit code is 2.
     """
     from fourfold.operations import publish_registry
+    from fourfold.registrar import DEMO_REGISTRY, RegistryInvalid, load_registry_file
 
+    path = path or DEMO_REGISTRY
     try:
         load_registry_file(path)
     except RegistryInvalid as exc:
@@ -98,11 +106,11 @@ def registry_load(
     container = _container()
     container.ensure_broker()
     count = publish_registry(container, path)
-    console.print(f"Published {count} reference events from {path}.")
+    out().print(f"Published {count} reference events from {path}.")
 
 
 def _print_problems(exc: RegistryInvalid) -> None:
-    err = Console(stderr=True)
+    err = out(stderr=True)
     err.print(
         f"[red]{exc.path} has {len(exc.problems)} problem(s); nothing was created or published:[/red]",
         highlight=False,
@@ -128,6 +136,8 @@ def worker() -> None:
 @app.command("project")
 def project() -> None:
     """Run the projector: apply the log and the inbox topics to the read models (runs until stopped)."""
+    import signal
+
     container = _container()
     container.ensure_broker()
     projector = container.projector()
@@ -148,6 +158,8 @@ def project() -> None:
 @app.command("inbox")
 def inbox(body_id: Annotated[str, typer.Argument(help="The receiving body, e.g. city-commission.")]) -> None:
     """Print what the bus delivered to one body."""
+    from rich.table import Table
+
     from projections.inbox import inbox_of
 
     rows = inbox_of(_container().engine, body_id)
@@ -172,12 +184,14 @@ def inbox(body_id: Annotated[str, typer.Argument(help="The receiving body, e.g. 
             row["reasons"],
             row["redacted"] or "-",
         )
-    console.print(table)
+    out().print(table)
 
 
 @app.command("quarantine")
 def quarantine() -> None:
     """List refused events with their reasons."""
+    from rich.table import Table
+
     from fourfold.operations import read_topic
 
     container = _container()
@@ -187,7 +201,7 @@ def quarantine() -> None:
         table.add_column(column)
     for r in records:
         table.add_row(r["reason"], r.get("event_type") or "-", r["source_topic"], r["detail"])
-    console.print(table)
+    out().print(table)
 
 
 @app.command("demo")
@@ -197,7 +211,7 @@ def demo(
     """Run the bus on embedded defaults with a small scenario and show the resulting inboxes."""
     from fourfold.demo import run_demo
 
-    sys.exit(run_demo(_container(), console, keep_running=keep_running))
+    sys.exit(run_demo(_container(), out(), keep_running=keep_running))
 
 
 def main() -> None:

@@ -8,32 +8,40 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from fourfold.bootstrap import Container
-from fourfold.bulk import ImportResult, import_file, write_report
-from fourfold.registrar import correlation_of
-from producers import NotAuthenticated, NotAuthorised, Publisher, PublishError, TopicMissing
-from producers.keyfile import read_key_file
-from producers.lines import Format, count_lines, format_of
-from producers.staging import refusal
-from schemas import Subject
-from schemas.enums import SubjectKind
-from schemas.events.reference import SigningKeyRegistered, SigningKeyRevoked
+if TYPE_CHECKING:  # the rest is imported by the command that needs it, so the CLI starts quickly
+    from rich.console import Console
+    from rich.progress import Progress
 
-console = Console(stderr=True)
+    from fourfold.bootstrap import Container
+    from fourfold.bulk import ImportResult
+    from producers import Publisher
+    from producers.lines import Format
+    from schemas.events.reference import SigningKeyRegistered, SigningKeyRevoked
+
 keys_app = typer.Typer(help="Bodies' signing keys.", no_args_is_help=True)
 
 EXIT_REFUSED = 1
 EXIT_UNDELIVERED = 3
 EXIT_INTERRUPTED = 130
+
+
+@cache
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _container() -> Container:
+    from fourfold.bootstrap import Container
+
+    return Container()
 
 
 def publish(
@@ -54,11 +62,15 @@ def publish(
     Exit codes: 0 all published; 1 some lines refused (see the report); 3 accepted events still
     wait in the outbox (sent on the next run); 130 interrupted (what was accepted is in the outbox).
     """
-    container = Container()
+    from fourfold.bulk import write_report
+    from producers.keyfile import read_key_file
+    from producers.lines import format_of
+
+    container = _container()
     try:
         signing_key = read_key_file(key, default_key_id=f"{body_id}:1")
     except ValueError as exc:
-        console.print(f"[red]Cannot read the key file {key}: {exc}[/red]")
+        _console().print(f"[red]Cannot read the key file {key}: {exc}[/red]")
         raise typer.Exit(2) from None
     form: Format = "csv" if (fmt or format_of(file)) == "csv" else "jsonl"
     publisher = container.publisher(body_id, signing_key, outbox=True)
@@ -81,6 +93,9 @@ def publish(
 
 
 def _import(publisher: Publisher, file: Path, form: Format, interrupted: Any) -> ImportResult:
+    from fourfold.bulk import import_file
+    from producers.lines import count_lines
+
     total = count_lines(file, form)
     with _progress() as progress:
         task = progress.add_task(f"Publishing as {publisher.body_id}", total=total)
@@ -90,6 +105,8 @@ def _import(publisher: Publisher, file: Path, form: Format, interrupted: Any) ->
 
 
 def _wait_for_delivery(publisher: Publisher, timeout: float, interrupted: Any) -> bool:
+    from producers import NotAuthenticated, NotAuthorised, PublishError, TopicMissing
+
     deadline = time.monotonic() + timeout
     with _progress() as progress:
         depth = publisher.outbox_depth
@@ -100,11 +117,11 @@ def _wait_for_delivery(publisher: Publisher, timeout: float, interrupted: Any) -
                 progress.update(task, completed=depth or 1)
                 return True
             except (TopicMissing, NotAuthorised, NotAuthenticated) as exc:
-                console.print(f"[red]{exc}[/red]")
+                _console().print(f"[red]{exc}[/red]")
                 return False
             except PublishError as exc:
                 if time.monotonic() >= deadline:
-                    console.print(f"[yellow]{exc}[/yellow]")
+                    _console().print(f"[yellow]{exc}[/yellow]")
                     return False
             progress.update(task, completed=max(0, depth - publisher.outbox_depth))
     return False
@@ -113,6 +130,8 @@ def _wait_for_delivery(publisher: Publisher, timeout: float, interrupted: Any) -
 def _print_summary(
     result: ImportResult, body_id: str, report: Path, delivered: bool | None, waiting: int
 ) -> None:
+    from rich.table import Table
+
     table = Table(title=f"Published as {body_id}", show_header=False)
     table.add_row("lines read", str(result.read))
     table.add_row("accepted (stored in the outbox)", str(result.accepted))
@@ -121,9 +140,9 @@ def _print_summary(
     if delivered is not None:
         table.add_row("delivered to Kafka", "all" if delivered else "not yet")
     table.add_row("still waiting in the outbox", str(waiting))
-    console.print(table)
+    _console().print(table)
     if result.stopped_after is not None:
-        console.print(
+        _console().print(
             f"[yellow]Interrupted after line {result.stopped_after}: every line up to it was accepted"
             " or refused; accepted events are safe in the outbox and go out on the next run.[/yellow]"
         )
@@ -148,12 +167,14 @@ def _interruptible() -> Iterator[Any]:
 
 
 def _progress() -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=_console(),
         transient=False,
     )
 
@@ -164,10 +185,10 @@ def keys_new(
     register: Annotated[bool, typer.Option(help="Publish the public key's registration.")] = True,
 ) -> None:
     """Create a key pair for BODY (a new key id if it has one) and register its public key."""
-    container = Container()
+    container = _container()
     key = container.keys.create(body_id)
-    console.print(f"Key {key.key_id} written to {container.keys.path(body_id)}")
-    console.print(f"Public key: {key.verify_key.text}")
+    _console().print(f"Key {key.key_id} written to {container.keys.path(body_id)}")
+    _console().print(f"Public key: {key.verify_key.text}")
     if register:
         keys_register(body_id)
 
@@ -176,14 +197,15 @@ def keys_new(
 def keys_register(body_id: Annotated[str, typer.Argument(help="The body whose key to register.")]) -> None:
     """Publish, as the registrar, the registration of BODY's current public key."""
     from fourfold.operations import provision
+    from schemas.events.reference import SigningKeyRegistered
 
-    container = Container()
+    container = _container()
     container.ensure_broker()
     provision(container, [body_id])
     key = container.keys.load(body_id).verify_key
     payload = SigningKeyRegistered(body_id=body_id, key_id=key.key_id, public_key=key.text)
     event_id = _publish_as_registrar(container, payload, retry=f"fourfold keys register {body_id}")
-    console.print(f"Registered {key.key_id} as the registrar (event {event_id}).")
+    _console().print(f"Registered {key.key_id} as the registrar (event {event_id}).")
 
 
 @keys_app.command("revoke")
@@ -196,25 +218,35 @@ def keys_revoke(
 
     The router refuses every event signed with it from then on (a lost laptop, a leaked key file).
     """
-    container = Container()
+    from pydantic import ValidationError
+
+    from producers.staging import refusal
+    from schemas.events.reference import SigningKeyRevoked
+
+    container = _container()
     container.ensure_broker()
     try:
         payload = SigningKeyRevoked(body_id=body_id, key_id=key_id, reason=reason)
     except ValidationError as exc:
-        console.print(f"[red]Cannot revoke: {refusal('SigningKeyRevoked', exc)}[/red]")
+        _console().print(f"[red]Cannot revoke: {refusal('SigningKeyRevoked', exc)}[/red]")
         raise typer.Exit(2) from None
     event_id = _publish_as_registrar(
         container, payload, retry=f"fourfold keys revoke {body_id} {key_id} --reason {reason!r}"
     )
-    console.print(f"Revoked {key_id} of {body_id} as the registrar (event {event_id}).")
+    _console().print(f"Revoked {key_id} of {body_id} as the registrar (event {event_id}).")
     if container.keys.path(body_id).exists() and container.keys.key_id(body_id) == key_id:
-        console.print(f"It is {body_id}'s current key here; make a new one: fourfold keys new {body_id}")
+        _console().print(f"It is {body_id}'s current key here; make a new one: fourfold keys new {body_id}")
 
 
 def _publish_as_registrar(
     container: Container, payload: SigningKeyRegistered | SigningKeyRevoked, *, retry: str
 ) -> uuid.UUID:
     """Publish a key fact about a body on the registrar's ingest topic, or exit saying how to retry."""
+    from fourfold.registrar import correlation_of
+    from producers import PublishError
+    from schemas import Subject
+    from schemas.enums import SubjectKind
+
     registrar = container.settings.registrar_body
     container.keys.load_or_create(registrar)
     subject = Subject(kind=SubjectKind.BODY, id=payload.body_id)
@@ -227,6 +259,6 @@ def _publish_as_registrar(
                 correlation_id=correlation_of((payload, subject)),
             )
     except PublishError as exc:
-        console.print(f"[red]Publishing {payload.event_type} of {payload.key_id} failed: {exc}[/red]")
-        console.print(f"Try again with: {retry}")
+        _console().print(f"[red]Publishing {payload.event_type} of {payload.key_id} failed: {exc}[/red]")
+        _console().print(f"Try again with: {retry}")
         raise typer.Exit(1) from None

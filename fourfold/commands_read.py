@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from fourfold.bootstrap import Container
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console()
+    from fourfold.bootstrap import Container
+
 audit_app = typer.Typer(help="Audit questions answered from the log and the inboxes.", no_args_is_help=True)
 tokens_app = typer.Typer(help="The read API's per-body bearer tokens.", no_args_is_help=True)
 readmodels_app = typer.Typer(help="Read-model schema versions and the live pointer.", no_args_is_help=True)
 
 AsOf = Annotated[str, typer.Option("--as-of", help="A moment, ISO 8601 (UTC unless it names a zone).")]
+
+
+@cache
+def out(*, stderr: bool = False) -> Console:
+    """The console (or the error console), made when first used: rich costs time to import."""
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def _container() -> Container:
+    from fourfold.bootstrap import Container
+
+    return Container()
 
 
 def register(app: typer.Typer) -> None:
@@ -52,12 +66,15 @@ def replay(
     batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction.")] = 5000,
 ) -> None:
     """Rebuild every read model from offset 0 (or as of a moment) into a fresh database; print its digest."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     from projections.digest import counts
     from projections.digest import digest as digest_of
     from projections.replay import replay as run_replay
     from projections.versions import SCHEMA_VERSION, ReadStore
 
-    container = Container()
+    console = out()
+    container = _container()
     bootstrap = container.ensure_broker()
     stop = moment(as_of) if as_of else None
     url = into or _fresh_sqlite(container)
@@ -96,7 +113,7 @@ def digest(
     from projections.digest import digest as digest_of
     from projections.versions import ReadStore
 
-    engine = ReadStore(url).engine() if url else Container().engine
+    engine = ReadStore(url).engine() if url else _container().engine
     typer.echo(f"digest {digest_of(engine)}")
 
 
@@ -107,7 +124,7 @@ def serve(
     """Run the read API (OpenAPI at /openapi.json, docs at /docs) until stopped."""
     import uvicorn
 
-    container = Container()
+    container = _container()
     s = container.settings
     uvicorn.run(
         container.read_api(), host=host or s.api_host, port=port or s.api_port, log_level=s.log_level.lower()
@@ -116,7 +133,7 @@ def serve(
 
 def openapi() -> None:
     """Print the read API's OpenAPI document."""
-    typer.echo(json.dumps(Container().read_api().openapi(), indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(_container().read_api().openapi(), indent=2, ensure_ascii=False))
 
 
 @audit_app.command("clue")
@@ -124,18 +141,18 @@ def audit_clue(clue_id: Annotated[str, typer.Argument(help="The clue, e.g. clue-
     """Who held clue C, and when (exit 1 if the log shows no custody of it)."""
     from projections.audit import custody, in_register
 
-    with Container().engine.connect() as conn:
+    with _container().engine.connect() as conn:
         spells = custody(conn, clue_id)
         registered = not spells and in_register(conn, clue_id)
     if registered:
-        console.print(
+        out().print(
             f"Clue {clue_id} has no custody on the log: the clue register knows it from a later event,"
             " but no ProblemClueReceived or ClueHandedOver for it has been projected.",
             highlight=False,
         )
         raise typer.Exit(1)
     if not spells:
-        console.print(
+        out().print(
             f"Clue {clue_id} is unknown: it has no custody on the log, as no ProblemClueReceived or"
             " ClueHandedOver for it has been projected (check the id; the projector may be behind).",
             highlight=False,
@@ -149,12 +166,12 @@ def audit_event(event_id: Annotated[str, typer.Argument(help="The event's id (a 
     """Which bodies received event E, and when."""
     from projections.audit import logged_event, recipients
 
-    with Container().engine.connect() as conn:
+    with _container().engine.connect() as conn:
         event, receipts = logged_event(conn, event_id), recipients(conn, event_id)
     if event is None:
-        console.print(f"Event {event_id} is not on the log.")
+        out().print(f"Event {event_id} is not on the log.")
         raise typer.Exit(1)
-    console.print(
+    out().print(
         f"{event['event_type']} by {event['source_body']} about {event['subject']},"
         f" occurred {_show(event['occurred_at'])}, logged {_show(event['logged_at'])}"
         f" at partition {event['partition']} offset {event['offset']}"
@@ -169,7 +186,7 @@ def audit_knew(
     """What body B knew as of D: every delivery it had received by then."""
     from projections.audit import knowledge
 
-    with Container().engine.connect() as conn:
+    with _container().engine.connect() as conn:
         rows = knowledge(conn, body_id, moment(as_of))
     columns = ("delivered_at", "occurred_at", "event_type", "source_body", "subject", "reasons", "redacted")
     _table(f"What {body_id} knew as of {as_of}", rows, columns)
@@ -177,22 +194,68 @@ def audit_knew(
 
 @tokens_app.command("issue")
 def tokens_issue(
-    body_id: Annotated[str, typer.Argument(help="The body the token speaks for.")],
-    force: Annotated[
-        bool, typer.Option(help="Issue even if the read models do not know the body yet.")
-    ] = False,
+    body_ids: Annotated[
+        list[str], typer.Argument(metavar="BODY", help="The bodies, one token each.", show_default=False)
+    ],
+    force: Annotated[bool, typer.Option(help="Issue even for a body registered nowhere.")] = False,
 ) -> None:
-    """Issue a bearer token for a body; it is printed once and stored only as its SHA-256."""
-    from projections.access import reader
-    from projections.tokens import issue
+    """Issue a bearer token for each BODY: printed once, stored only as its SHA-256.
 
-    container = Container()
+    One body: the token alone is printed. Several: one line `BODY TOKEN` each.
+
+    A body registered on the log that the projector has not reached yet gets its token, with a note.
+
+    If any body is registered nowhere, no token is issued (exit 2), unless --force.
+    """
+    from projections.access import known_bodies
+    from projections.tokens import issue_tokens
+
+    bodies = list(dict.fromkeys(body_ids))
+    container = _container()
     with container.engine.connect() as conn:
-        known = reader(conn, body_id).kind is not None
-    if not known and not force:
-        console.print(f"[red]No body {body_id!r} in the read models (use --force to issue anyway).[/red]")
+        unseen = [b for b in bodies if b not in known_bodies(conn, bodies)]
+    if unseen and not force:
+        _check_registered(container, unseen)
+    for body_id, token in issue_tokens(container.read_store.control, bodies):
+        typer.echo(token if len(bodies) == 1 else f"{body_id} {token}")
+
+
+def _check_registered(container: Container, unseen: list[str]) -> None:
+    """Note each body the projector has not reached yet; exit 2 if any is registered nowhere."""
+    from kafka.errors import KafkaError
+
+    from fourfold.operations import registered_bodies
+
+    err = out(stderr=True)
+    try:
+        on_log = registered_bodies(container.settings.bootstrap_servers, container.topics.reference)
+    except (KafkaError, TimeoutError) as exc:
+        err.print(
+            f"[red]Not in the read models yet: {', '.join(unseen)}; and the log could not be read to tell"
+            f" whether they are registered ({type(exc).__name__}: {exc}). If they are, the projector"
+            " has not caught up: try again shortly, or use --force. No token issued.[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(2) from None
+    for body_id in unseen:
+        if body_id in on_log:
+            err.print(
+                f"[yellow]{body_id} is registered on the log, but the projector has not reached its"
+                " registration yet: the token works, and the read API answers for it once the projector"
+                " has caught up (is `fourfold project` running?).[/yellow]",
+                highlight=False,
+            )
+    nowhere = [b for b in unseen if b not in on_log]
+    for body_id in nowhere:
+        err.print(
+            f"[red]{body_id} is not a registered body: it is neither in the read models nor in the log's"
+            " reference data. Check the name, or publish its registration first (`fourfold registry"
+            " FILE`; the router takes it in within seconds); --force issues a token anyway.[/red]",
+            highlight=False,
+        )
+    if nowhere:
+        err.print("No token issued.")
         raise typer.Exit(2)
-    typer.echo(issue(container.read_store.control, body_id))
 
 
 @tokens_app.command("revoke")
@@ -200,8 +263,8 @@ def tokens_revoke(body_id: Annotated[str, typer.Argument(help="The body whose to
     """Revoke every live token of a body."""
     from projections.tokens import revoke
 
-    count = revoke(Container().read_store.control, body_id)
-    console.print(f"Revoked {count} token(s) of {body_id}.")
+    count = revoke(_container().read_store.control, body_id)
+    out().print(f"Revoked {count} token(s) of {body_id}.")
 
 
 @tokens_app.command("list")
@@ -209,7 +272,7 @@ def tokens_list() -> None:
     """List tokens by body (never the tokens themselves)."""
     from projections.tokens import listed
 
-    _table("API tokens", listed(Container().read_store.control), ("body_id", "issued_at", "revoked_at"))
+    _table("API tokens", listed(_container().read_store.control), ("body_id", "issued_at", "revoked_at"))
 
 
 @readmodels_app.command("status")
@@ -218,13 +281,11 @@ def readmodels_status() -> None:
     from projections.projector import behind
     from projections.versions import SCHEMA_VERSION
 
-    container = Container()
+    container = _container()
     store = container.read_store
     lag = behind(container.engine, container.ensure_broker(), container.topics)
-    console.print(f"this code builds and reads schema v{SCHEMA_VERSION} at {store.location()}")
-    console.print(
-        f"versions present: {store.versions()}; live: {store.live_version()}; behind the log: {lag}"
-    )
+    out().print(f"this code builds and reads schema v{SCHEMA_VERSION} at {store.location()}")
+    out().print(f"versions present: {store.versions()}; live: {store.live_version()}; behind the log: {lag}")
 
 
 @readmodels_app.command("switch")
@@ -232,12 +293,12 @@ def readmodels_switch(
     version: Annotated[int, typer.Argument(help="The schema version to make live.")],
 ) -> None:
     """Point the live pointer at a version by hand (the projector does it once a new version caught up)."""
-    store = Container().read_store
+    store = _container().read_store
     if version not in store.versions():
-        console.print(f"[red]No read models of v{version} here; present: {store.versions()}[/red]")
+        out().print(f"[red]No read models of v{version} here; present: {store.versions()}[/red]")
         raise typer.Exit(2)
     store.switch(version, "switched by hand")
-    console.print(f"live: v{store.live_version()}")
+    out().print(f"live: v{store.live_version()}")
 
 
 def _fresh_sqlite(container: Container) -> str:
@@ -247,12 +308,14 @@ def _fresh_sqlite(container: Container) -> str:
 
 
 def _print_counts(counts: dict[str, int]) -> None:
+    from rich.table import Table
+
     table = Table(title="Read models")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, n in counts.items():
         table.add_row(name, str(n))
-    console.print(table)
+    out().print(table)
 
 
 def _show(value: Any) -> str:
@@ -262,9 +325,11 @@ def _show(value: Any) -> str:
 
 
 def _table(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{title} ({len(rows)})")
     for column in columns:
         table.add_column(column)
     for row in rows:
         table.add_row(*(_show(row[c]) for c in columns))
-    console.print(table)
+    out().print(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,37 @@ def publish_registry(container: Container, path: Path) -> int:
             publisher.publish(payload, subject=subject, occurred_at=now, correlation_id=correlation_of(fact))
             count += 1
     return count
+
+
+def registered_bodies(bootstrap: str, reference_topic: str, timeout: float = 30.0) -> set[str]:
+    """The bodies whose BodyRegistered the router has taken in: read from the reference topic
+    (committed records only) up to its end, without waiting for more."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, isolation_level="read_committed"
+    )
+    try:
+        partitions = [
+            TopicPartition(reference_topic, p) for p in consumer.partitions_for_topic(reference_topic) or ()
+        ]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        ends = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout
+        found: set[str] = set()
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{reference_topic} not read to its end within {timeout:.0f}s")
+            for records in consumer.poll(timeout_ms=200).values():
+                found.update(_registered_body(r.value) for r in records)
+        found.discard("")
+        return found
+    finally:
+        consumer.close()
+
+
+def _registered_body(value: bytes) -> str:
+    event = json.loads(value)
+    return str(event["payload"]["body_id"]) if event.get("event_type") == "BodyRegistered" else ""
 
 
 def read_topic(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[dict[str, Any]]:

@@ -50,6 +50,11 @@ def reader(conn: Connection, body_id: str) -> Reader:
     return Reader(body_id, row.kind if row else None, row.parent_body_id if row else None)
 
 
+def known_bodies(conn: Connection, body_ids: list[str]) -> set[str]:
+    """Those of ``body_ids`` the reference data in the read models knows."""
+    return set(conn.scalars(select(bodies.c.body_id).where(bodies.c.body_id.in_(body_ids))))
+
+
 def covered_units(conn: Connection, who: Reader) -> set[str]:
     """Units in the jurisdiction of ``who`` (or of its nearest parent with one), plus the units of
     the inspection rounds it carries out."""

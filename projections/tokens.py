@@ -30,12 +30,19 @@ def _hash(token: str) -> str:
 
 def issue(engine: Engine, body_id: str) -> str:
     """A new token for ``body_id``; shown once, kept only as its hash."""
-    token = PREFIX + secrets.token_urlsafe(32)
-    with engine.begin() as conn:
-        conn.execute(
-            api_tokens.insert().values(token_hash=_hash(token), body_id=body_id, issued_at=datetime.now(UTC))
-        )
+    [(_, token)] = issue_tokens(engine, [body_id])
     return token
+
+
+def issue_tokens(engine: Engine, body_ids: list[str]) -> list[tuple[str, str]]:
+    """A new token for each of ``body_ids``, all stored in one transaction: (body, token) pairs."""
+    issued = [(body_id, PREFIX + secrets.token_urlsafe(32)) for body_id in body_ids]
+    now = datetime.now(UTC)
+    rows = [{"token_hash": _hash(token), "body_id": body_id, "issued_at": now} for body_id, token in issued]
+    if rows:
+        with engine.begin() as conn:
+            conn.execute(api_tokens.insert(), rows)
+    return issued
 
 
 def authenticate(engine: Engine, token: str) -> str | None:
