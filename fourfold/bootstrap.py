@@ -13,6 +13,7 @@ from fourfold.keys import KeyStore
 from fourfold.settings import Settings
 from producers import Publisher
 from schemas import SigningKey, Topics
+from schemas.files import private_dir
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -115,7 +116,7 @@ class Container:
         """The read-model database: one namespace per schema version, and the live pointer."""
         from projections.versions import ReadStore
 
-        self.settings.home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.home)
         return ReadStore(self.settings.sqlalchemy_url)
 
     @cached_property

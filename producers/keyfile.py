@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from schemas import SigningKey
+from schemas.files import private_dir
 
 _KEY_ID = re.compile(rb"^key_id:[ \t]*(\S+)[ \t]*\r?$", re.MULTILINE)
 
@@ -28,11 +29,12 @@ def read_key_file(path: Path, *, default_key_id: str | None = None) -> SigningKe
 
 
 def write_key_file(path: Path, key: SigningKey) -> None:
-    """Write ``path`` readable by the owner only, replacing it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``path`` readable by the owner only, in a private directory, replacing it atomically."""
+    private_dir(path.parent)
     partial = path.with_name(path.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # also a partial file left by a crash, whatever the umask
         handle.write(key_file_bytes(key))
         handle.flush()
         os.fsync(handle.fileno())

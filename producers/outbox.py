@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -15,6 +14,7 @@ from typing import Literal
 
 from producers.errors import OutboxError
 from producers.status import DeliveryState, DeliveryStatus
+from schemas.files import private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -67,8 +67,7 @@ class Outbox:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
         with self._using() as db:
             db.executescript(SCHEMA)
 

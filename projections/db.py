@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from schemas.files import private_file
 from schemas.types import format_timestamp
 
 metadata = MetaData()
@@ -79,9 +81,13 @@ tracking = Table(
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets WAL and a busy timeout so readers never block the writer."""
+    """An engine for ``url``; SQLite gets WAL and a busy timeout so readers never block the writer,
+    and a database file that is new is created readable by the owner only."""
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not engine.url.query.get("uri"):
+            private_file(Path(database))  # SQLite gives its -wal and -shm files the same mode
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
