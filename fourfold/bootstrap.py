@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from fourfold.admin import TopicAdmin
-from fourfold.broker import LocalBroker
+from fourfold.broker import LocalBroker, shared_libs
 from fourfold.keys import KeyStore
 from fourfold.settings import Settings
 from producers import Publisher
@@ -49,7 +49,11 @@ class Container:
     def local_broker(self) -> LocalBroker:
         s = self.settings
         return LocalBroker(
-            s.home / "kafka", port=s.kafka_port, controller_port=s.kafka_controller_port, heap=s.kafka_heap
+            s.home / "kafka",
+            port=s.kafka_port,
+            controller_port=s.kafka_controller_port,
+            heap=s.kafka_heap,
+            libs=shared_libs(s.cache_dir),
         )
 
     def ensure_broker(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import os
 import re
@@ -10,18 +11,24 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from kafka import KafkaAdminClient
 from kafka import errors as kafka_errors
 
+from schemas.files import private_dir
+
 log = logging.getLogger(__name__)
 
 DEPLOY_DIR = Path(__file__).resolve().parent.parent / "deploy" / "kafka"
 MIN_JAVA = 17
+FOREIGN_PATIENCE = 10.0
+"""Seconds a process found on the broker's port may take to answer as Kafka before it is refused."""
 
 
 class BrokerError(RuntimeError):
@@ -45,7 +52,8 @@ class LocalBroker:
     def __init__(
         self, root: Path, *, port: int, controller_port: int, heap: str = "1g", libs: Path | None = None
     ):
-        """``libs``: jars already fetched elsewhere (e.g. another broker's), shared instead of fetched."""
+        """``libs``: where the jars are kept, if not under ``root`` (e.g. ``shared_libs()``, one set for
+        every home of the user); fetched there once by whichever broker needs them first."""
         self.root = root.resolve()
         self.port = port
         self.controller_port = controller_port
@@ -61,54 +69,71 @@ class LocalBroker:
         return f"127.0.0.1:{self.port}"
 
     def fetch(self) -> None:
-        """Resolve the broker and tools jars with Maven into the cache, once."""
-        if any(self.libs.glob("kafka_2.13-*.jar")):
+        """Resolve the broker and tools jars with Maven into ``libs``, once. Maven writes into a
+        directory of its own beside ``libs``, renamed into place when whole: a broker never sees
+        half a set, and homes fetching at the same time each end up with one whole set."""
+        if _fetched(self.libs):
             return
         _require_java()
         mvn = shutil.which("mvn")
         if mvn is None:
             raise BrokerError("Maven (mvn) is needed to fetch Kafka from Maven Central; install it first")
         log.info("fetching Apache Kafka jars from Maven Central into %s", self.libs)
-        partial = self.libs.with_name("libs.partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        _run(
-            [
-                mvn,
-                "-q",
-                "-B",
-                "-f",
-                str(DEPLOY_DIR / "pom.xml"),
-                "dependency:copy-dependencies",
-                f"-DoutputDirectory={partial}",
-                "-DincludeScope=runtime",
-            ],
-            "fetching Kafka with Maven",
-        )
-        partial.rename(self.libs)
+        partial = Path(tempfile.mkdtemp(prefix="libs.partial-", dir=private_dir(self.libs.parent)))
+        try:
+            _run(
+                [
+                    mvn,
+                    "-q",
+                    "-B",
+                    "-f",
+                    str(DEPLOY_DIR / "pom.xml"),
+                    "dependency:copy-dependencies",
+                    f"-DoutputDirectory={partial}",
+                    "-DincludeScope=runtime",
+                ],
+                "fetching Kafka with Maven",
+            )
+            try:
+                partial.rename(self.libs)
+            except OSError:
+                if not _fetched(self.libs):
+                    raise
+                log.info("%s was fetched meanwhile by another process; using that", self.libs)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
 
     def format(self) -> None:
         """Write the server config and format KRaft storage, unless already formatted."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.logs.mkdir(exist_ok=True)
+        for directory in (self.root, self.logs, self.data):
+            private_dir(directory)
         template = (DEPLOY_DIR / "server.properties.template").read_text()
         self.config_file.write_text(
             template.format(port=self.port, controller_port=self.controller_port, data_dir=self.data)
         )
         if (self.data / "meta.properties").exists():
             return
-        cluster_id = _cluster_id()
-        _run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.config_file)),
-            "formatting KRaft storage",
+        _run(self.format_command(_cluster_id()), "formatting KRaft storage")
+
+    def format_command(self, cluster_id: str) -> list[str]:
+        """kafka-storage's command line; ``--cluster-id=ID`` in one argument, so that an id that
+        begins with '-' is never read as an option."""
+        config = str(self.config_file)
+        return self._java(
+            "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "--config", config
         )
 
     def start(self, timeout: float = 90.0) -> BrokerStatus:
-        """Start the broker in the background unless it already runs; wait until it answers."""
+        """Start the broker in the background unless it already runs; wait until it answers. A
+        broker that already answers on the port, started from elsewhere (another home), is used."""
         status = self.status()
         if status.answering:
             return status
         if status.running:
             return self.wait_until_answering(timeout)
+        elsewhere = self._started_elsewhere()
+        if elsewhere is not None:
+            return elsewhere
         self.fetch()
         self.format()
         out = open(self.logs / "stdout.log", "ab")  # noqa: SIM115 - handed to the child process
@@ -122,6 +147,28 @@ class LocalBroker:
         self.pid_file.write_text(str(process.pid))
         log.info("started Kafka broker pid %d on %s", process.pid, self.bootstrap)
         return self.wait_until_answering(timeout, process)
+
+    def _started_elsewhere(self) -> BrokerStatus | None:
+        """The Kafka broker that answers on our port though it was not started from ``root``; None
+        when our ports are free. Anything else on them is an error: a broker started regardless
+        would only die on the port it found taken."""
+        if _listening(self.port):
+            deadline = time.monotonic() + FOREIGN_PATIENCE
+            while not _answers(self.bootstrap):
+                if time.monotonic() >= deadline:
+                    raise BrokerError(
+                        f"port {self.port} is taken by a process that does not answer as a Kafka broker;"
+                        " stop it, or give the local broker another port (FOURFOLD_KAFKA_PORT)"
+                    )
+                time.sleep(0.5)
+            log.info("using the Kafka broker on %s, not started from %s", self.bootstrap, self.root)
+            return BrokerStatus(pid=None, answering=True, bootstrap=self.bootstrap)
+        if _listening(self.controller_port):
+            raise BrokerError(
+                f"controller port {self.controller_port} is taken by another process; stop it, or give"
+                " the local broker another one (FOURFOLD_KAFKA_CONTROLLER_PORT)"
+            )
+        return None
 
     def wait_until_answering(
         self, timeout: float, process: subprocess.Popen[bytes] | None = None
@@ -197,13 +244,52 @@ def _require_java() -> None:
 
 
 def _cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random cluster id as Kafka's own ``Uuid.randomUuid()`` makes one: base64url of 16 random
+    bytes, drawn again when it would begin with '-' (about one in 64)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def shared_libs(cache_dir: Path) -> Path:
+    """The jars of the pom's Kafka version in the user's cache, shared by all their homes. The
+    directory names the Kafka version and a digest of the pom, so that changing any dependency's
+    version (log4j's, say) fetches a new set rather than reusing one that no longer matches."""
+    return cache_dir / f"kafka-{kafka_version()}-{_pom_digest()}" / "libs"
+
+
+@lru_cache(maxsize=1)
+def kafka_version() -> str:
+    """The Kafka version that ``deploy/kafka/pom.xml`` fetches."""
+    pom = (DEPLOY_DIR / "pom.xml").read_text()
+    match = re.search(r"<kafka\.version>\s*([^<\s]+)\s*</kafka\.version>", pom)
+    if match is None:
+        raise BrokerError(f"{DEPLOY_DIR / 'pom.xml'} sets no <kafka.version>")
+    return match.group(1)
+
+
+@lru_cache(maxsize=1)
+def _pom_digest() -> str:
+    return hashlib.sha256((DEPLOY_DIR / "pom.xml").read_bytes()).hexdigest()[:12]
+
+
+def _fetched(libs: Path) -> bool:
+    return any(libs.glob("kafka_2.13-*.jar"))
 
 
 def _run(command: list[str], what: str) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BrokerError(f"{what} failed ({result.returncode}): {(result.stdout + result.stderr)[-2000:]}")
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def _answers(bootstrap: str) -> bool:

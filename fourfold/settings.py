@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
     kafka_port: int = Field(9092, description="Client port of the local broker (loopback only).")
     kafka_controller_port: int = Field(9093, description="KRaft controller port of the local broker.")
     kafka_heap: str = Field("1g", description="Java heap of the local broker.")
+    cache_dir: Path = Field(
+        default_factory=lambda: _user_cache() / "fourfold",
+        description="Files shared by every home of this user, e.g. the Kafka jars per Kafka version;"
+        " `$XDG_CACHE_HOME/fourfold` (`~/.cache/fourfold`) when unset.",
+    )
     topic_prefix: str = Field("fourfold", description="Prefix of every topic and consumer group.")
     partitions: int = Field(3, ge=1, description="Partitions of the log, ingest and inbox topics.")
     replication_factor: int = Field(1, ge=1, description="Replication of every topic.")
@@ -112,3 +118,9 @@ class Settings(BaseSettings):
     @property
     def outbox_file(self) -> Path:
         return self.outbox_path or self.home / "outbox.db"
+
+
+def _user_cache() -> Path:
+    """The XDG base directory for caches: ``$XDG_CACHE_HOME`` if absolute, else ``~/.cache``."""
+    configured = Path(os.environ.get("XDG_CACHE_HOME") or ".")
+    return configured if configured.is_absolute() else Path.home() / ".cache"
