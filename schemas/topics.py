@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 KEEP_FOREVER = {"retention.ms": "-1", "retention.bytes": "-1", "cleanup.policy": "delete"}
 COMPACTED = {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}
+RECORD_FRAMING_BYTES = 1024
+"""Room beside an event in the broker's ``max.message.bytes``, which counts a whole record batch:
+its 61-byte header, one record's lengths and timestamps, and its key (a matter id of at most 128
+characters). An event of the full size limit fits; anything much larger is refused."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,13 @@ class Topics:
         """Refused events with their reason, kept forever."""
         return f"{self.prefix}.quarantine"
 
-    def config_for(self, topic: str) -> dict[str, str]:
+    def config_for(self, topic: str, *, max_event_bytes: int | None = None) -> dict[str, str]:
         """Kafka topic configs: the log, inboxes and quarantine are kept forever; reference
-        data is compacted; ingest topics keep a month for publishers to recover from."""
+        data is compacted; ingest topics keep a month for publishers to recover from, and given
+        ``max_event_bytes`` the broker refuses a record there that no event of that size makes."""
+        if max_event_bytes is not None and topic.startswith(f"{self.prefix}.ingest."):
+            limit = max_event_bytes + RECORD_FRAMING_BYTES
+            return {**self.config_for(topic), "max.message.bytes": str(limit)}
         if topic == self.reference:
             return dict(COMPACTED)
         if topic.startswith(f"{self.prefix}.ingest."):
