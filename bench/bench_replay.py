@@ -28,7 +28,13 @@ from projections.consuming import consumer, end_offsets, projected_partitions
 from projections.db import make_engine
 from projections.digest import digest
 from projections.replay import replay
-from projections.testing import as_router_writes, history, reference_history, sample_recipients
+from projections.testing import (
+    as_router_writes,
+    history,
+    reference_history,
+    sample_recipients,
+    sealed_intake,
+)
 from projections.versions import ReadStore
 from schemas import SigningKey, sign_event
 from schemas.records import Delivery
@@ -69,10 +75,10 @@ def publish(container: Container) -> tuple[int, int]:
     records = 0
     for event in events:
         tag = event.correlation_id.rsplit("-", 1)[-1] if "-s" in event.correlation_id else ""
-        for topic, k, value in as_router_writes(
+        for topic, k, value, headers in as_router_writes(
             container.topics, sign_event(event, key), sample_recipients(event, tag)
         ):
-            producer.send(topic, key=k, value=value)
+            producer.send(topic, key=k, value=value, headers=headers)
             records += 1
     producer.flush()
     producer.close()
@@ -83,7 +89,9 @@ def ours(container: Container, url: str) -> tuple[float, str]:
     """Records per second of a full replay into ``url``, and the digest it reached."""
     store = ReadStore(url)
     engine = store.engine()
-    result = replay(engine, container.settings.bootstrap_servers, container.topics, batch_size=5000)
+    result = replay(
+        engine, container.settings.bootstrap_servers, sealed_intake(container.topics), batch_size=5000
+    )
     found = digest(engine)
     store.dispose()
     return result.rate, found

@@ -91,7 +91,7 @@ def replay(
         result = run_replay(
             engine,
             bootstrap,
-            container.topics,
+            container.intake(),
             as_of=stop,
             batch_size=batch_size,
             progress=lambda done, total: progress.update(task, completed=done, total=total),

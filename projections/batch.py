@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,9 +19,10 @@ from projections.dispatch import NOT_INDEXED, changes_for
 from projections.inbox import inbox, inbox_row
 from projections.log_index import log_events, logged
 from projections.writer import write_changes
-from schemas import Envelope, EventError, InvalidEvent, decode_event
+from schemas import Envelope, EventError, InvalidEvent, Topics, decode_event
 from schemas.catalogue import EVENT_TYPES, envelope_for
 from schemas.records import Delivery
+from schemas.seal import Headers, Seal, refused
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,31 @@ unreadable = Table(
 )
 """Records the projector could not read or apply: kept with the error instead of stalling or vanishing."""
 
+integrity_failures = Table(
+    "integrity_failures",
+    metadata,
+    Column("topic", String(255), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, primary_key=True),
+    Column("reason", String(32), nullable=False),
+    Column("length", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+)
+"""Records refused because the bus did not write them (unsealed, bad seal, wrong recipient): their
+place, length and digest, never their content, which may be anyone's."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What the projector takes in: the log and inbox records the router sealed, nothing else."""
+
+    topics: Topics
+    seal: Seal
+
+    def refusal(self, record: Record) -> str | None:
+        """Why ``record`` is not the bus's, or None."""
+        return self.seal.refusal(record.topic, record.key, record.value, record.headers)
+
 
 @dataclass(frozen=True)
 class Record:
@@ -44,6 +71,8 @@ class Record:
     offset: int
     timestamp: int
     value: bytes
+    key: bytes | None = None
+    headers: Headers = field(default_factory=tuple)
 
 
 def read_logged(raw: bytes) -> Envelope[Any]:
@@ -68,11 +97,14 @@ def record_time(record: Record) -> datetime:
 
 
 def apply_batch(
-    conn: Connection, records: list[Record], log_topic: str, positions: dict[tuple[str, int], int]
+    conn: Connection, records: list[Record], intake: Intake, positions: dict[tuple[str, int], int]
 ) -> int:
-    """Apply ``records`` and save ``positions`` in the open transaction; returns events applied."""
+    """Apply the sealed ``records`` and save ``positions`` in the open transaction; returns events applied."""
     changes: list[Change] = []
     bad: list[dict[str, Any]] = []
+    bad_seals: list[dict[str, Any]] = []
+    records = _sealed(records, intake, bad_seals)
+    log_topic = intake.topics.log
     events = _read_events([r for r in records if r.topic == log_topic], bad)
     fresh = _not_yet_applied(conn, events)
     for event, record in fresh:
@@ -86,13 +118,43 @@ def apply_batch(
         if record.topic != log_topic:
             try:
                 delivery = Delivery.model_validate_json(record.value)
-                changes.append(Insert(inbox, inbox_row(delivery, record_time(record))))
             except (ValidationError, KeyError, ValueError, AttributeError) as exc:
                 _unreadable(bad, record, str(exc))
+                continue
+            if delivery.recipient != intake.topics.body_of(record.topic):
+                bad_seals.append(_integrity_row(record, "wrong_recipient"))
+                continue
+            changes.append(Insert(inbox, inbox_row(delivery, record_time(record))))
     write_changes(conn, changes)
     insert_ignoring_duplicates(conn, unreadable, bad)
+    insert_ignoring_duplicates(conn, integrity_failures, bad_seals)
     save_positions(conn, positions)
     return len(fresh)
+
+
+def _sealed(records: list[Record], intake: Intake, failures: list[dict[str, Any]]) -> list[Record]:
+    """The records the router sealed; the place and digest of any other go to ``failures``."""
+    out = []
+    for record in records:
+        reason = intake.refusal(record)
+        if reason is None:
+            out.append(record)
+        else:
+            failures.append(_integrity_row(record, reason))
+    return out
+
+
+def _integrity_row(record: Record, reason: str) -> dict[str, Any]:
+    refused("projector", reason, record.topic, record.partition, record.offset)
+    value = record.value or b""
+    return {
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "reason": reason,
+        "length": len(value),
+        "sha256": hashlib.sha256(value).hexdigest(),
+    }
 
 
 def _read_events(records: list[Record], bad: list[dict[str, Any]]) -> list[tuple[Envelope[Any], Record]]:

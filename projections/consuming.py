@@ -45,7 +45,7 @@ def projected_partitions(kafka: KafkaConsumer, topics: Topics) -> set[TopicParti
 def polled(kafka: KafkaConsumer, timeout_ms: int, max_records: int) -> list[Record]:
     batches = kafka.poll(timeout_ms=timeout_ms, max_records=max_records)
     return [
-        Record(r.topic, r.partition, r.offset, r.timestamp, r.value)
+        Record(r.topic, r.partition, r.offset, r.timestamp, r.value, r.key, r.headers)
         for batch in batches.values()
         for r in batch
     ]

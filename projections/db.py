@@ -33,7 +33,7 @@ from schemas.types import format_timestamp
 metadata = MetaData()
 """Every read-model table of the current schema version (see projections/versions.py)."""
 
-BOOKKEEPING = frozenset({"tracking", "unreadable_records"})
+BOOKKEEPING = frozenset({"tracking", "unreadable_records", "integrity_failures"})
 """Tables that say how far the projector got, not what it knows: left out of the digest."""
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from kafka import TopicPartition
 from sqlalchemy import Engine
 
-from projections.batch import apply_batch
+from projections.batch import Intake, apply_batch
 from projections.consuming import consumer, end_offsets, polled, projected_partitions
 from projections.db import create_schema, load_positions
 from schemas import Topics
@@ -25,13 +25,14 @@ class Projector:
         self,
         engine: Engine,
         bootstrap_servers: str,
-        topics: Topics,
+        intake: Intake,
         *,
         batch_size: int = 1000,
         on_caught_up: Callable[[], object] | None = None,
     ):
         self._engine = engine
-        self._topics = topics
+        self._intake = intake
+        self._topics = intake.topics
         self._batch_size = batch_size
         self._on_caught_up = on_caught_up
         self._consumer = consumer(bootstrap_servers, max_poll_records=batch_size)
@@ -54,7 +55,7 @@ class Projector:
         moved = self._moved()
         if records or moved:
             with self._engine.begin() as conn:
-                apply_batch(conn, records, self._topics.log, moved)
+                apply_batch(conn, records, self._intake, moved)
             self._saved.update({TopicPartition(t, p): o for (t, p), o in moved.items()})
         if self._on_caught_up is not None and len(records) < self._batch_size and self.caught_up():
             self._on_caught_up()

@@ -12,10 +12,9 @@ from datetime import datetime
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import Engine
 
-from projections.batch import Record, apply_batch
+from projections.batch import Intake, Record, apply_batch
 from projections.consuming import consumer, end_offsets, polled, projected_partitions
 from projections.db import create_schema
-from schemas import Topics
 
 Progress = Callable[[int, int], None]
 """Called with (records passed, records to pass) as the replay goes."""
@@ -55,7 +54,7 @@ def stop_offsets(
 def replay(
     engine: Engine,
     bootstrap_servers: str,
-    topics: Topics,
+    intake: Intake,
     *,
     as_of: datetime | None = None,
     batch_size: int = 5000,
@@ -65,12 +64,12 @@ def replay(
     create_schema(engine)
     kafka = consumer(bootstrap_servers, max_poll_records=batch_size, fetch_max_bytes=64 * 1024 * 1024)
     try:
-        partitions = projected_partitions(kafka, topics)
+        partitions = projected_partitions(kafka, intake.topics)
         kafka.assign(sorted(partitions))
         kafka.seek_to_beginning()
         starts = {tp: kafka.position(tp) or 0 for tp in partitions}
         stops = stop_offsets(kafka, partitions, as_of)
-        return _run(engine, kafka, topics.log, starts, stops, batch_size, progress)
+        return _run(engine, kafka, intake, starts, stops, batch_size, progress)
     finally:
         kafka.close()
 
@@ -140,7 +139,7 @@ class _Fetcher(threading.Thread):
 def _run(
     engine: Engine,
     kafka: KafkaConsumer,
-    log_topic: str,
+    intake: Intake,
     starts: dict[TopicPartition, int],
     stops: dict[TopicPartition, int],
     batch_size: int,
@@ -156,7 +155,7 @@ def _run(
             if isinstance(item, BaseException):
                 raise item
             with engine.begin() as conn:
-                events += apply_batch(conn, item.records, log_topic, item.moved)
+                events += apply_batch(conn, item.records, intake, item.moved)
             records_done += len(item.records)
             if progress is not None:
                 progress(item.passed, fetcher.total)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from projections.batch import Record
+from projections.batch import Intake, Record
 from schemas import Envelope, Payload, Subject, Topics, encode_event, new_event
 from schemas.catalogue import REFERENCE_TYPES, payload_class
 from schemas.categories import FindingCategory
@@ -61,6 +61,7 @@ from schemas.events.rectification import (
 )
 from schemas.events.sharing import OutstandingIssueNotified, SystemicIssueDetected
 from schemas.records import Delivery
+from schemas.seal import Seal
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NAMESPACE = uuid.UUID("0b7c0f7e-6a51-4f0e-9d3c-5e1a2f4b8c90")
@@ -157,18 +158,6 @@ def published(tag: str = "", start: datetime = START) -> list[Step]:
             reliability=SourceReliability.B,
             credibility=InformationCredibility.DIRECT,
             informant=Informant(name="A. Citizen", contact="+86 23 0000 0000"),
-        ),
-        _cadre("cadre-qian"),
-        clue1,
-        Classification.CONFIDENTIAL,
-    )
-    s.add(
-        "yuzhong-letters",
-        ClueTransferred(
-            clue_id=clue1,
-            from_body="yuzhong-letters",
-            to_body="city-commission",
-            reason="A municipal-managed cadre.",
         ),
         _cadre("cadre-qian"),
         clue1,
@@ -426,6 +415,19 @@ def derived(tag: str = "", start: datetime = START) -> list[Step]:
     s.add(
         BUS,
         ClueTransferred(
+            clue_id=s.id("clue-1"),
+            from_body="yuzhong-letters",
+            to_body="city-commission",
+            reason="A municipal-managed cadre.",
+        ),
+        _cadre("cadre-qian"),
+        s.id("clue-1"),
+        Classification.CONFIDENTIAL,
+        at=after("ProblemClueReceived", 0),
+    )
+    s.add(
+        BUS,
+        ClueTransferred(
             clue_id=s.id("clue-3"),
             from_body="inspection-team-1",
             to_body="yuzhong-commission",
@@ -520,17 +522,27 @@ def history(tag: str = "", start: datetime = START) -> list[Envelope[Any]]:
     return sorted((s.event for s in steps), key=lambda e: (e.occurred_at, str(e.event_id)))
 
 
+TEST_SEAL = Seal(b"fourfold-tests-seal-key-not-secret")
+"""The seal key of records made without a router, in tests of the read side."""
+
+
+def sealed_intake(topics: Topics) -> Intake:
+    """What a projector of ``topics`` takes in when records are sealed with TEST_SEAL."""
+    return Intake(topics, TEST_SEAL)
+
+
 def as_router_writes(
     topics: Topics, event: Envelope[Any], recipients: dict[str, tuple[str, ...]]
-) -> list[tuple[str, bytes, bytes]]:
-    """The (topic, key, value) records the router writes for an accepted event: the event on the
-    log, and a delivery to each recipient's inbox (``recipients``: body -> reasons)."""
+) -> list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]]:
+    """The (topic, key, value, headers) records the router writes for an accepted event, sealed
+    with TEST_SEAL: the event on the log, and a delivery to each recipient's inbox
+    (``recipients``: body -> reasons)."""
     key = event.correlation_id.encode()
     out = [(topics.log, key, encode_event(event))]
     for body_id, reasons in sorted(recipients.items()):
         delivery = Delivery(recipient=body_id, reasons=reasons, event=event.model_dump(mode="json"))
         out.append((topics.inbox(body_id), key, delivery.model_dump_json().encode()))
-    return out
+    return [(topic, k, value, TEST_SEAL.headers(topic, k, value)) for topic, k, value in out]
 
 
 SAMPLE_ROUTES: dict[str, tuple[str, ...]] = {
@@ -592,8 +604,8 @@ def log_records(
     out = []
     for event in events:
         stamp = int((event.occurred_at + delay).timestamp() * 1000)
-        for topic, _key, value in as_router_writes(topics, event, recipients(event)):
+        for topic, key, value, headers in as_router_writes(topics, event, recipients(event)):
             offset = offsets.get(topic, 0)
             offsets[topic] = offset + 1
-            out.append(Record(topic, 0, offset, stamp, value))
+            out.append(Record(topic, 0, offset, stamp, value, key, headers))
     return out

@@ -7,9 +7,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from schemas import Envelope, EventError, decode_event
+from schemas.seal import Seal, refused
 
 log = logging.getLogger(__name__)
 
@@ -18,16 +19,20 @@ FEED_MAX_BYTES = 1 << 20
 
 
 class TopicFeed:
-    """Reads ``topic`` outside any consumer group (read-committed) and applies each event.
+    """Reads ``topic`` outside any consumer group (read-committed) and applies each event the
+    router sealed; anything else on the topic is refused, counted and logged by its place only.
 
     ``ready`` is set once it has caught up with what the topic held when the worker started;
     ``caught_up()`` waits until it has applied everything committed to the topic so far.
     """
 
-    def __init__(self, bootstrap_servers: str, topic: str, apply: Callable[[Envelope[Any]], object]):
+    def __init__(
+        self, bootstrap_servers: str, topic: str, apply: Callable[[Envelope[Any]], object], seal: Seal
+    ):
         self._bootstrap = bootstrap_servers
         self.topic = topic
         self._apply = apply
+        self._seal = seal
         self._consumer: AIOKafkaConsumer | None = None
         self.ready = asyncio.Event()
         self.applied = 0
@@ -49,7 +54,7 @@ class TopicFeed:
                 batches = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for records in batches.values():
                     for record in records:
-                        self._take(record.value)
+                        self._take(record)
                 if not self.ready.is_set():
                     end = end or await self._end_offsets()
                     if end and await self._reached(end):
@@ -81,13 +86,18 @@ class TopicFeed:
                 return False
         return True
 
-    def _take(self, value: bytes | None) -> None:
-        if value is None:
+    def _take(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        if record.value is None:
+            return
+        place = (self.topic, record.partition, record.offset)
+        reason = self._seal.refusal(self.topic, record.key, record.value, record.headers)
+        if reason is not None:
+            refused(f"feed:{self.topic}", reason, *place)
             return
         try:
-            event = decode_event(value, max_bytes=FEED_MAX_BYTES)
-        except EventError:
-            log.exception("unreadable record on %s; skipped", self.topic)
+            event = decode_event(record.value, max_bytes=FEED_MAX_BYTES)
+        except EventError as exc:
+            refused(f"feed:{self.topic}", exc.reason, *place)
             return
         self._apply(event)
         self.applied += 1

@@ -26,14 +26,16 @@ from typing import Any
 import faust
 from faust.types import TP
 
+from schemas.seal import Seal
 from streams.router import Write
 
 
 class TransactionalSink:
     """One per worker; ``write`` is the only way the router produces."""
 
-    def __init__(self, app: faust.App, declare: Callable[[str], Awaitable[None]]):
+    def __init__(self, app: faust.App, declare: Callable[[str], Awaitable[None]], seal: Seal):
         self._app = app
+        self._seal = seal
         self._declare = declare
         self._boundary = asyncio.Lock()
         self._guarded = False
@@ -58,7 +60,7 @@ class TransactionalSink:
         return f"{self._app.conf.id}-{group}-{source.partition}"
 
     async def write(self, source: TP, writes: Iterable[Write], ack: Callable[[], object]) -> None:
-        """Send ``writes`` in ``source``'s transaction, then ack the input record, with no commit between."""
+        """Send ``writes`` sealed, in ``source``'s transaction, then ack the input: no commit between."""
         writes = list(writes)
         for topic in sorted({w.topic for w in writes}):
             await self._declare(topic)
@@ -66,7 +68,9 @@ class TransactionalSink:
         producer = self._app.producer
         async with self._boundary:
             for w in writes:
+                key = w.key.encode()
+                headers = self._seal.headers(w.topic, key, w.value)
                 await producer.send(
-                    w.topic, w.key.encode(), w.value, None, None, None, transactional_id=transactional_id
+                    w.topic, key, w.value, None, None, headers, transactional_id=transactional_id
                 )
             ack()

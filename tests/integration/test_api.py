@@ -10,7 +10,14 @@ from fourfold.registrar import DEMO_REGISTRY
 from projections import tokens
 from projections.api import create_app
 from projections.batch import apply_batch
-from projections.testing import START, history, log_records, reference_history, sample_recipients
+from projections.testing import (
+    START,
+    history,
+    log_records,
+    reference_history,
+    sample_recipients,
+    sealed_intake,
+)
 from projections.versions import SCHEMA_VERSION, ReadStore
 from schemas import Topics
 
@@ -26,7 +33,7 @@ def store(database_url):
     store = ReadStore(database_url)
     records = log_records(TOPICS, EVENTS, sample_recipients)
     with store.engine().begin() as conn:
-        apply_batch(conn, records, TOPICS.log, {})
+        apply_batch(conn, records, sealed_intake(TOPICS), {})
     store.switch(SCHEMA_VERSION, "test data")
     yield store
     store.dispose()
@@ -170,7 +177,11 @@ def test_audit_who_received_an_event_and_what_a_body_knew(api):
     after = client.get(
         "/audit/bodies/city-commission/knowledge", params={"as_of": "2026-03-02T12:30:00Z"}
     ).json()
-    assert [e["event_id"] for e in after] == [event_id]
+    assert [(e["event_type"], e["source_body"]) for e in after] == [
+        ("ProblemClueReceived", "yuzhong-letters"),
+        ("ClueTransferred", "bus"),
+    ]
+    assert after[0]["event_id"] == event_id
     assert (
         client.get("/audit/bodies/city-case-mgmt/knowledge", params={"as_of": START.isoformat()}).status_code
         == 403

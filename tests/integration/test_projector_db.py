@@ -3,14 +3,16 @@ applied twice leaves one row, rows and offsets commit together, and versions swi
 
 from __future__ import annotations
 
+import json
 import random
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
 from fourfold.registrar import DEMO_REGISTRY
 from projections import tokens
-from projections.batch import apply_batch, unreadable
+from projections.batch import Record, apply_batch, integrity_failures, unreadable
 from projections.changes import Memory
 from projections.db import load_positions
 from projections.digest import counts, digest, memory_digest
@@ -18,7 +20,14 @@ from projections.dispatch import changes_for
 from projections.inbox import inbox
 from projections.log_index import log_events
 from projections.schema import read_model_tables
-from projections.testing import history, log_records, reference_history, sample_recipients
+from projections.testing import (
+    TEST_SEAL,
+    history,
+    log_records,
+    reference_history,
+    sample_recipients,
+    sealed_intake,
+)
 from projections.versions import SCHEMA_VERSION, ReadStore
 from projections.writer import write_changes
 from schemas import Topics
@@ -45,7 +54,7 @@ def _positions(records):
 
 def _apply(store, records):
     with store.engine().begin() as conn:
-        return apply_batch(conn, records, TOPICS.log, _positions(records))
+        return apply_batch(conn, records, sealed_intake(TOPICS), _positions(records))
 
 
 def test_the_sql_writer_gives_the_rows_of_the_in_memory_fold(store):
@@ -91,7 +100,7 @@ def test_a_second_copy_of_an_event_on_the_log_is_applied_once(store):
 def test_rows_and_offsets_commit_or_roll_back_together(store):
     records = log_records(TOPICS, EVENTS, sample_recipients)
     with pytest.raises(RuntimeError), store.engine().begin() as conn:
-        apply_batch(conn, records, TOPICS.log, _positions(records))
+        apply_batch(conn, records, sealed_intake(TOPICS), _positions(records))
         raise RuntimeError("the process dies before the commit")
     with store.engine().connect() as conn:
         assert load_positions(conn) == {}
@@ -104,15 +113,39 @@ def test_rows_and_offsets_commit_or_roll_back_together(store):
 
 def test_unreadable_records_are_kept_with_their_error_and_the_rest_applies(store):
     good = log_records(TOPICS, EVENTS[:3])
-    bad = [
-        good[0].__class__(TOPICS.log, 0, 99, 0, b"\xff garbage"),
-        good[0].__class__(TOPICS.inbox("x"), 0, 0, 0, b"{}"),
-    ]
+    bad = [_sealed(TOPICS.log, 99, b"\xff garbage"), _sealed(TOPICS.inbox("x"), 0, b"{}")]
     _apply(store, good + bad)
     with store.engine().connect() as conn:
         errors = {(r.topic, r.offset) for r in conn.execute(select(unreadable))}
         assert errors == {(TOPICS.log, 99), (TOPICS.inbox("x"), 0)}
         assert conn.scalar(select(func.count()).select_from(log_events)) == 3
+
+
+def _sealed(topic, offset, value, key=b"k"):
+    return Record(topic, 0, offset, 0, value, key, TEST_SEAL.headers(topic, key, value))
+
+
+def test_records_the_router_did_not_seal_are_refused_by_place_and_digest_only(store):
+    [clue_record, *_] = [r for r in log_records(TOPICS, EVENTS) if b"ProblemClueReceived" in r.value]
+    planted = Record(TOPICS.log, 1, 5, 0, clue_record.value, clue_record.key)
+    copied = replace(clue_record, topic=TOPICS.inbox("city-commission"), offset=78)
+    tampered = replace(clue_record, partition=3, value=clue_record.value + b" ")
+    [delivery] = [r for r in log_records(TOPICS, EVENTS, sample_recipients) if r.topic != TOPICS.log][:1]
+    body = json.loads(delivery.value)
+    body["recipient"] = "someone-else"
+    misdirected = _sealed(delivery.topic, 77, json.dumps(body).encode())
+    _apply(store, [planted, tampered, copied, misdirected])
+    with store.engine().connect() as conn:
+        rows = conn.execute(select(integrity_failures))
+        refused = {(r.topic, r.partition, r.offset, r.reason) for r in rows}
+        assert conn.scalar(select(func.count()).select_from(log_events)) == 0
+        assert conn.scalar(select(func.count()).select_from(inbox)) == 0
+    assert refused == {
+        (TOPICS.log, 1, 5, "unsealed"),
+        (TOPICS.log, 3, clue_record.offset, "bad_seal"),
+        (TOPICS.inbox("city-commission"), 0, 78, "bad_seal"),
+        (delivery.topic, 0, 77, "wrong_recipient"),
+    }
 
 
 def test_versions_live_apart_and_the_pointer_only_moves_forward_when_asked(store):

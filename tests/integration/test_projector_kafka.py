@@ -13,7 +13,13 @@ from fourfold.registrar import DEMO_REGISTRY, body_ids, load_registry_file
 from projections.digest import counts, digest
 from projections.projector import Projector, behind
 from projections.replay import replay
-from projections.testing import as_router_writes, history, reference_history, sample_recipients
+from projections.testing import (
+    as_router_writes,
+    history,
+    reference_history,
+    sample_recipients,
+    sealed_intake,
+)
 from projections.versions import SCHEMA_VERSION, ReadStore
 
 pytestmark = pytest.mark.integration
@@ -26,8 +32,10 @@ def _write(container, events, tag: str = "") -> int:
     try:
         sent = 0
         for event in events:
-            for topic, key, value in as_router_writes(container.topics, event, sample_recipients(event, tag)):
-                producer.send(topic, key=key, value=value)
+            for topic, key, value, headers in as_router_writes(
+                container.topics, event, sample_recipients(event, tag)
+            ):
+                producer.send(topic, key=key, value=value, headers=headers)
                 sent += 1
         producer.flush()
         return sent
@@ -67,7 +75,7 @@ def test_live_replay_and_as_of_agree(topics_ready, database_url, tmp_path):
     projector = Projector(
         store.engine(),
         bootstrap,
-        container.topics,
+        sealed_intake(container.topics),
         batch_size=13,
         on_caught_up=lambda: store.switch(SCHEMA_VERSION, "caught up", only_if_newer=True),
     )
@@ -88,11 +96,11 @@ def test_live_replay_and_as_of_agree(topics_ready, database_url, tmp_path):
 
     full = [ReadStore(f"sqlite:///{tmp_path / f'replay{i}.db'}") for i in (1, 2)]
     for replica in full:
-        result = replay(replica.engine(), bootstrap, container.topics, batch_size=50)
+        result = replay(replica.engine(), bootstrap, sealed_intake(container.topics), batch_size=50)
         assert result.events == len(first) + len(history("b"))
         assert digest(replica.engine()) == live
     as_of = ReadStore(f"sqlite:///{tmp_path / 'as_of.db'}")
-    replay(as_of.engine(), bootstrap, container.topics, as_of=moment)
+    replay(as_of.engine(), bootstrap, sealed_intake(container.topics), as_of=moment)
     assert digest(as_of.engine()) == at_first
     for s in (store, *full, as_of):
         s.dispose()
@@ -103,7 +111,7 @@ def test_a_restarted_projector_resumes_where_the_database_says(topics_ready, tmp
     bootstrap = container.settings.bootstrap_servers
     records = _write(container, reference_history(DEMO_REGISTRY) + history())
     store = ReadStore(f"sqlite:///{tmp_path / 'live.db'}")
-    first = Projector(store.engine(), bootstrap, container.topics, batch_size=5)
+    first = Projector(store.engine(), bootstrap, sealed_intake(container.topics), batch_size=5)
     try:
         _until(lambda: first.step(timeout_ms=100) > 0 and sum(counts(store.engine()).values()) > 0, "a batch")
     finally:
@@ -111,13 +119,13 @@ def test_a_restarted_projector_resumes_where_the_database_says(topics_ready, tmp
     partial = counts(store.engine())
     assert 0 < partial["log_events"] + partial["inbox"] < records
 
-    second = Projector(store.engine(), bootstrap, container.topics, batch_size=500)
+    second = Projector(store.engine(), bootstrap, sealed_intake(container.topics), batch_size=500)
     try:
         _project_until_caught_up(second, store, container)
     finally:
         second.close()
     reference = ReadStore(f"sqlite:///{tmp_path / 'reference.db'}")
-    replay(reference.engine(), bootstrap, container.topics)
+    replay(reference.engine(), bootstrap, sealed_intake(container.topics))
     assert counts(store.engine()) == counts(reference.engine())
     assert digest(store.engine()) == digest(reference.engine())
     store.dispose()
