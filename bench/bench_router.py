@@ -190,6 +190,7 @@ def main() -> None:
         settings = settings.model_copy(update={"home": home, "kafka_port": base.kafka_port})
         Container(base.model_copy(update={"home": ROOT / base.home})).ensure_broker()
     container = Container(settings)
+    container.trust.init()
     publish_registry(container, DEMO_REGISTRY)
     child = Child("bench-worker", ["worker"], home / "logs", env=settings.to_env())
     try:

@@ -11,6 +11,7 @@ from fourfold.admin import TopicAdmin
 from fourfold.broker import LocalBroker, shared_libs
 from fourfold.keys import KeyStore
 from fourfold.settings import Settings
+from fourfold.trust import TrustFiles
 from producers import Publisher
 from schemas import SigningKey, Topics
 from schemas.files import private_dir
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy import Engine
 
+    from projections.batch import Intake
     from projections.projector import Projector
     from projections.versions import ReadStore
     from streams.app import RouterApp
@@ -39,11 +41,17 @@ class Container:
 
     @cached_property
     def topics(self) -> Topics:
-        return Topics(self.settings.topic_prefix)
+        return Topics(self.settings.topic_prefix, self.settings.max_event_bytes)
 
     @cached_property
     def keys(self) -> KeyStore:
         return KeyStore(self.settings.keys_dir)
+
+    @cached_property
+    def trust(self) -> TrustFiles:
+        """The trust anchors and the bus's secrets (``fourfold init`` makes them)."""
+        s = self.settings
+        return TrustFiles(s.trust_anchors_file, s.seal_key_file, self.keys, s.registrar_body, s.bus_body)
 
     @cached_property
     def local_broker(self) -> LocalBroker:
@@ -94,8 +102,9 @@ class Container:
                 bootstrap_servers=s.bootstrap_servers,
                 topics=self.topics,
                 registrar_body=s.registrar_body,
-                registrar_key=self.keys.load_or_create(s.registrar_body).verify_key,
-                bus_key=self.keys.load_or_create(s.bus_body),
+                anchors=self.trust.load_anchors(),
+                bus_key=self.trust.load_bus_key(),
+                seal=self.trust.load_seal(),
                 bus_body=s.bus_body,
                 policy=Policy(
                     bus_body=s.bus_body,
@@ -111,6 +120,7 @@ class Container:
                 partitions=s.partitions,
                 replication_factor=s.replication_factor,
                 max_event_bytes=s.max_event_bytes,
+                max_skew=timedelta(seconds=s.max_skew_seconds),
                 ingest_topics=tuple(self.admin.existing(self.topics.ingest_pattern)),
             )
         )
@@ -128,6 +138,12 @@ class Container:
         """The read models of this code's schema version (see projections/versions.py)."""
         return self.read_store.engine()
 
+    def intake(self) -> Intake:
+        """What the projector and replay take in: the records the router sealed."""
+        from projections.batch import Intake
+
+        return Intake(self.topics, self.trust.load_seal())
+
     def projector(self) -> Projector:
         from projections.projector import Projector
         from projections.versions import SCHEMA_VERSION
@@ -136,7 +152,7 @@ class Container:
         return Projector(
             self.engine,
             self.settings.bootstrap_servers,
-            self.topics,
+            self.intake(),
             batch_size=self.settings.projector_batch_size,
             on_caught_up=lambda: store.switch(SCHEMA_VERSION, "caught up with the log", only_if_newer=True),
         )

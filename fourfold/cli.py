@@ -120,10 +120,37 @@ def _print_problems(exc: RegistryInvalid) -> None:
         err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
 
 
+@app.command("init")
+def init() -> None:
+    """Make this bus's trust anchors, signing key and seal key under FOURFOLD_HOME, where missing.
+
+    Run once on the bus's home before the first `fourfold worker` or `fourfold project`: they refuse
+    to start without them rather than make new ones (docs/security.md).
+    """
+    made = _container().trust.init()
+    for item in made:
+        out().print(f"Made the {item}.")
+    if not made:
+        out().print("The trust anchors, the bus key and the seal key are all in place.")
+
+
+def _trusted_container() -> Container:
+    """The container, once the bus's trust anchors and secrets are in place; else exit saying why."""
+    from fourfold.trust import TrustMissing
+
+    container = _container()
+    try:
+        container.trust.check()
+    except TrustMissing as exc:
+        out().print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_INVALID) from None
+    return container
+
+
 @app.command("worker")
 def worker() -> None:
     """Run the router: check, log and route every ingest event (faust worker, runs until stopped)."""
-    container = _container()
+    container = _trusted_container()
     container.ensure_broker()
     container.admin.ensure_core()
     container.admin.ensure_body([container.settings.registrar_body])
@@ -138,7 +165,7 @@ def project() -> None:
     """Run the projector: apply the log and the inbox topics to the read models (runs until stopped)."""
     import signal
 
-    container = _container()
+    container = _trusted_container()
     container.ensure_broker()
     projector = container.projector()
     stopping = False

@@ -128,8 +128,8 @@ def run_demo(container: Container, console: Console, *, keep_running: bool = Fal
     with console.status("Starting Kafka (the first run fetches it from Maven Central)…"):
         bootstrap = container.ensure_broker()
     console.print(f"[green]✓[/green] Kafka answering on {bootstrap}")
-    for trusted in (settings.registrar_body, settings.bus_body):  # before the worker, so both use one key
-        container.keys.load_or_create(trusted)
+    for made in container.trust.init():  # before the worker, which refuses to start without them
+        console.print(f"[green]✓[/green] Made the {made}")
     children = [
         Child("worker", ["worker"], settings.home / "logs"),
         Child("projector", ["project"], settings.home / "logs"),

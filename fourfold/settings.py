@@ -42,6 +42,21 @@ class Settings(BaseSettings):
         description="Body whose key signs reference data (regions, bodies, keys): the trust anchor.",
     )
     bus_body: str = Field("bus", description="Body id the router signs derived events with.")
+    trust_anchors_path: Path | None = Field(
+        None,
+        description="JSON list of the registrar's trusted public keys with their validity (the trust"
+        " anchor); `home/trust-anchors.json` when unset. The bus refuses to start without it.",
+    )
+    seal_key_path: Path | None = Field(
+        None,
+        description="The bus's seal key, which the router seals its records with and every reader"
+        " checks; `home/keys/bus.seal` when unset. Made by `fourfold init`; keep it 0600.",
+    )
+    max_skew_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="How far an event's occurred_at may be ahead of the time the broker received it.",
+    )
     clock_interval: float = Field(
         60.0,
         ge=0,
@@ -114,6 +129,14 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
+
+    @property
+    def trust_anchors_file(self) -> Path:
+        return self.trust_anchors_path or self.home / "trust-anchors.json"
+
+    @property
+    def seal_key_file(self) -> Path:
+        return self.seal_key_path or self.keys_dir / "bus.seal"
 
     @property
     def outbox_file(self) -> Path:

@@ -90,7 +90,10 @@ def bus_settings(base_settings: Settings, bootstrap: str, prefix: str, tmp_path:
 
 @pytest.fixture
 def container(bus_settings: Settings) -> Iterator[Container]:
-    yield Container(bus_settings)
+    """A bus of this test's own, with its trust anchors and secrets made (``fourfold init``)."""
+    built = Container(bus_settings)
+    built.trust.init()
+    yield built
 
 
 class RunningBus:
@@ -164,7 +167,9 @@ def make_bus(bus_settings: Settings, tmp_path: Path) -> Iterator[Callable[..., R
         settings = bus_settings
         if database_url is not None:
             settings = settings.model_copy(update={"database_url": SecretStr(database_url)})
-        bus = RunningBus(Container(settings), tmp_path / f"logs{len(buses)}")
+        built = Container(settings)
+        built.trust.init()
+        bus = RunningBus(built, tmp_path / f"logs{len(buses)}")
         buses.append(bus)
         return bus
 
