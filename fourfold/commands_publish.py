@@ -196,13 +196,20 @@ def keys_new(
 @keys_app.command("register")
 def keys_register(body_id: Annotated[str, typer.Argument(help="The body whose key to register.")]) -> None:
     """Publish, as the registrar, the registration of BODY's current public key."""
-    from fourfold.operations import provision
+    from fourfold.operations import provision, revoked_keys
     from schemas.events.reference import SigningKeyRegistered
 
     container = _container()
     container.ensure_broker()
     provision(container, [body_id])
     key = container.keys.load(body_id).verify_key
+    revoked = revoked_keys(container.settings.bootstrap_servers, container.topics.reference)
+    if (body_id, key.key_id) in revoked:
+        _console().print(
+            f"[red]Cannot register {key.key_id}: it was revoked ({revoked[body_id, key.key_id]}),"
+            f" and a revoked key is never valid again. Make a new one: fourfold keys new {body_id}[/red]"
+        )
+        raise typer.Exit(2)
     payload = SigningKeyRegistered(body_id=body_id, key_id=key.key_id, public_key=key.text)
     event_id = _publish_as_registrar(container, payload, retry=f"fourfold keys register {body_id}")
     _console().print(f"Registered {key.key_id} as the registrar (event {event_id}).")

@@ -41,9 +41,10 @@ def publish_registry(container: Container, path: Path) -> int:
     return count
 
 
-def registered_bodies(bootstrap: str, reference_topic: str, timeout: float = 30.0) -> set[str]:
-    """The bodies whose BodyRegistered the router has taken in: read from the reference topic
-    (committed records only) up to its end, without waiting for more."""
+def reference_events(bootstrap: str, reference_topic: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """The reference facts the router has taken in, as JSON: the reference topic (committed records
+    only) read up to its end, without waiting for more. For what the CLI tells a person; the
+    router checks every fact itself."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, isolation_level="read_committed"
     )
@@ -55,21 +56,31 @@ def registered_bodies(bootstrap: str, reference_topic: str, timeout: float = 30.
         consumer.seek_to_beginning()
         ends = consumer.end_offsets(partitions)
         deadline = time.monotonic() + timeout
-        found: set[str] = set()
+        found: list[dict[str, Any]] = []
         while any(consumer.position(tp) < end for tp, end in ends.items()):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{reference_topic} not read to its end within {timeout:.0f}s")
             for records in consumer.poll(timeout_ms=200).values():
-                found.update(_registered_body(r.value) for r in records)
-        found.discard("")
+                found.extend(json.loads(r.value) for r in records if r.value)
         return found
     finally:
         consumer.close()
 
 
-def _registered_body(value: bytes) -> str:
-    event = json.loads(value)
-    return str(event["payload"]["body_id"]) if event.get("event_type") == "BodyRegistered" else ""
+def registered_bodies(bootstrap: str, reference_topic: str, timeout: float = 30.0) -> set[str]:
+    """The bodies whose BodyRegistered the router has taken in."""
+    events = reference_events(bootstrap, reference_topic, timeout)
+    return {str(e["payload"]["body_id"]) for e in events if e.get("event_type") == "BodyRegistered"}
+
+
+def revoked_keys(bootstrap: str, reference_topic: str, timeout: float = 30.0) -> dict[tuple[str, str], str]:
+    """(body, key id) -> the reason, for every key the router has taken a revocation of."""
+    events = reference_events(bootstrap, reference_topic, timeout)
+    return {
+        (str(e["payload"]["body_id"]), str(e["payload"]["key_id"])): str(e["payload"]["reason"])
+        for e in events
+        if e.get("event_type") == "SigningKeyRevoked"
+    }
 
 
 def read_topic(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[dict[str, Any]]:

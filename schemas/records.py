@@ -30,7 +30,8 @@ class Quarantined(BaseModel):
 
     reason: str
     """Short code: invalid, unknown_type, too_large, not_canonical, bad_signature, unknown_key,
-    revoked_key, unauthorised."""
+    revoked_key, unauthorised, unknown_subject, future_dated, duplicate_id_reuse, unknown_clue,
+    not_holder, wrong_matter, out_of_order, output_too_large, duplicate_id, router_error."""
     detail: str
     source_topic: str
     partition: int
@@ -39,4 +40,8 @@ class Quarantined(BaseModel):
     event_id: str | None = None
     event_type: str | None = None
     raw: str
-    """The refused bytes, decoded as UTF-8 with replacement characters where they were invalid."""
+    """The first bytes refused (at most 512), decoded as UTF-8 with replacement characters."""
+    raw_length: int | None = None
+    """How many bytes were refused in all."""
+    raw_sha256: str | None = None
+    """SHA-256 of all the refused bytes, to match them with the publisher's copy."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from schemas import Envelope, EventError, decode_event, verify_event
 from schemas.catalogue import CLOCK_TYPES, REFERENCE_TYPES
 from schemas.enums import BodyKind
+from streams import jurisdiction as j
 from streams.authority import OutsideRemit, check_remit
-from streams.registry import Registry, RevokedKey, UnknownKey
+from streams.ownership import check_ownership
+from streams.registry import ReferenceConflict, Registry, RevokedKey, UnknownKey
 from streams.state import BusState
 
 
@@ -30,10 +33,21 @@ class Gate:
     registrar: str
     bus: str
     max_bytes: int
+    max_skew: timedelta = timedelta(minutes=5)
+    """How far an event's claimed time may run ahead of the time the broker appended it."""
 
 
-def admit(raw: bytes, *, topic_body: str, registry: Registry, state: BusState, gate: Gate) -> Envelope[Any]:
-    """The verified event in ``raw``, published on ``topic_body``'s ingest topic, or a Refusal."""
+def admit(
+    raw: bytes,
+    *,
+    topic_body: str,
+    received_at: datetime,
+    registry: Registry,
+    state: BusState,
+    gate: Gate,
+) -> Envelope[Any]:
+    """The verified event in ``raw``, published on ``topic_body``'s ingest topic and appended by
+    the broker at ``received_at``, or a Refusal."""
     try:
         event = decode_event(raw, max_bytes=gate.max_bytes)
     except EventError as exc:
@@ -44,14 +58,23 @@ def admit(raw: bytes, *, topic_body: str, registry: Registry, state: BusState, g
             f"event names source {event.source_body!r} but came on {topic_body!r}'s ingest topic",
             event,
         )
-    _check_signature(event, registry)
+    _check_signature(event, registry, received_at)
+    if event.occurred_at > received_at + gate.max_skew:
+        raise Refusal(
+            "future_dated",
+            f"occurred_at {event.occurred_at.isoformat()} is after the time the bus received it"
+            f" ({received_at.isoformat()}) by more than {gate.max_skew}",
+            event,
+        )
+    if state.digest_of(str(event.event_id)) is not None:
+        return event  # on the log already: authorised then; the router tells a repeat from a reuse
     _check_authority(event, registry, state, gate)
     return event
 
 
-def _check_signature(event: Envelope[Any], registry: Registry) -> None:
+def _check_signature(event: Envelope[Any], registry: Registry, received_at: datetime) -> None:
     try:
-        key = registry.verify_key(event.source_body, event.key_id)
+        key = registry.verify_key(event.source_body, event.key_id, received_at)
     except UnknownKey as exc:
         raise Refusal("unknown_key", str(exc), event) from None
     except RevokedKey as exc:
@@ -69,6 +92,10 @@ def _check_authority(event: Envelope[Any], registry: Registry, state: BusState, 
             raise Refusal(
                 "unauthorised", f"only the registrar publishes reference data, not {source!r}", event
             )
+        try:
+            registry.check(event)
+        except ReferenceConflict as exc:
+            raise Refusal(exc.reason, str(exc), event) from None
         return
     if event.event_type in CLOCK_TYPES or source == gate.bus:
         if source != gate.bus or event.event_type not in CLOCK_TYPES:
@@ -78,8 +105,18 @@ def _check_authority(event: Envelope[Any], registry: Registry, state: BusState, 
     if body is None:
         raise Refusal("unauthorised", f"body {source!r} is not registered", event)
     if body.kind not in type(event.payload).publishers or body.kind == BodyKind.SYSTEM:
-        raise Refusal("unauthorised", f"a {body.kind} body may not publish {event.event_type}", event)
+        raise Refusal("unauthorised", _not_a_publisher(event, body.kind, registry), event)
     try:
-        check_remit(event, body, registry, state)
+        remit = check_remit(event, body, registry, state)
+        check_ownership(event, body, registry, state, remit)
     except OutsideRemit as exc:
         raise Refusal(exc.reason, str(exc), event) from None
+
+
+def _not_a_publisher(event: Envelope[Any], kind: BodyKind, registry: Registry) -> str:
+    said = f"a {kind} body may not publish {event.event_type}"
+    if event.event_type != "ProblemClueReceived":
+        return said
+    intake = j.offices_of(registry, j.commission_of(registry, event.source_body), BodyKind.LETTERS_VISITS)
+    where = f"its letters-and-visits office {intake[0]!r}" if intake else "a letters-and-visits office"
+    return f"{said}: it does not receive clues; {where} should record it"

@@ -3,12 +3,14 @@
 A body's remit is where it may speak:
 - a commission: its territorial regions and every region inside them;
 - an office, the leadership: its own jurisdictions (a contact area's regions and units) and its
-  commission's territory; letters-and-visits and case management may also receive clues about
-  units of the regions above their commission (the clue is then transferred to its holder);
+  commission's territory;
 - a stationed agency: the units it is stationed at;
 - the inspection office: its region and every region inside it;
 - an inspection team: the units of its rounds, while a round is under way (by event time);
   a team may plan a round of its own within its inspection office's region.
+
+Receiving a clue is not a finding about its subject: a body that may receive clues records one
+about any registered cadre or unit, and the router transfers it to the body with jurisdiction.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from streams.jurisdiction import commission_of, territorial_regions, within
 from streams.registry import Registry
 from streams.state import BusState
 
-_CLUE_TYPES = frozenset({"ProblemClueReceived"})
-_CLUE_INTAKE = frozenset({BodyKind.LETTERS_VISITS, BodyKind.CASE_MANAGEMENT})
+ANY_SUBJECT = frozenset({"ProblemClueReceived"})
+"""Events a body may publish about any registered subject, whatever its remit."""
 
 
 class OutsideRemit(Exception):
@@ -39,8 +41,6 @@ class OutsideRemit(Exception):
 class Remit:
     regions: set[str] = field(default_factory=set)
     """Regions covered together with every region inside them."""
-    exact_regions: set[str] = field(default_factory=set)
-    """Regions covered themselves only (not the regions inside them)."""
     units: set[str] = field(default_factory=set)
 
     def covers(self, registry: Registry, region_id: str | None, unit_id: str | None) -> bool:
@@ -48,18 +48,19 @@ class Remit:
             return True
         if region_id is None:
             return False
-        return region_id in self.exact_regions or within(registry, region_id, self.regions)
+        return within(registry, region_id, self.regions)
 
 
-def check_remit(event: Envelope[Any], body: BodyRegistered, registry: Registry, state: BusState) -> None:
-    """Raise OutsideRemit unless every unit, cadre and region ``event`` names is in ``body``'s remit."""
+def check_remit(event: Envelope[Any], body: BodyRegistered, registry: Registry, state: BusState) -> Remit:
+    """``body``'s remit, once every unit, cadre and region ``event`` names is known and in it."""
     remit = remit_of(body, event, registry, state)
     for kind, ident in _named(event):
         if kind == SubjectKind.BODY and ident == body.body_id:
             continue
         region_id, unit_id = _place(registry, kind, ident)
-        if not remit.covers(registry, region_id, unit_id):
+        if event.event_type not in ANY_SUBJECT and not remit.covers(registry, region_id, unit_id):
             raise OutsideRemit("unauthorised", f"{kind} {ident!r} is outside the remit of {body.body_id!r}")
+    return remit
 
 
 def remit_of(body: BodyRegistered, event: Envelope[Any], registry: Registry, state: BusState) -> Remit:
@@ -78,9 +79,6 @@ def remit_of(body: BodyRegistered, event: Envelope[Any], registry: Registry, sta
         commission = commission_of(registry, body.body_id)
         remit.regions = regions | territorial_regions(registry, commission)
         remit.units = units
-        if kind in _CLUE_INTAKE and event.event_type in _CLUE_TYPES:
-            for region_id in territorial_regions(registry, commission):
-                remit.exact_regions.update(registry.region_chain(region_id))
     return remit
 
 

@@ -1,4 +1,8 @@
-"""The reference data the router needs, rebuilt from reference events (last fact per entity wins)."""
+"""The reference data the router needs, rebuilt from reference events (the last fact logged wins).
+
+Facts about one entity are taken in the order they were logged, never by the time they claim:
+the gate refuses a fact dated before the entity's current one, and a revoked key stays revoked.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from schemas import Envelope, VerifyKey
+from schemas.anchors import Anchor
 from schemas.enums import BodyKind, JurisdictionRole
 from schemas.events.reference import (
     BodyRegistered,
@@ -27,6 +32,14 @@ class UnknownKey(LookupError):
 
 class RevokedKey(LookupError):
     """Raised when an event is signed with a key its body has revoked."""
+
+
+class ReferenceConflict(ValueError):
+    """Raised when a reference fact contradicts what is known; ``reason`` is a short code."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
 
 
 def entity_key(event: Envelope[Any]) -> str:
@@ -55,17 +68,44 @@ class Registry:
         self._latest: dict[str, Envelope[Any]] = {}
         self._by_section: dict[str, dict[str, Envelope[Any]]] = {}
         """The same facts by the first part of their key ("body", "jurisdiction:<role>"...)."""
-        self._anchors: dict[tuple[str, str], VerifyKey] = {}
+        self._anchors: dict[tuple[str, str], Anchor] = {}
+        self._applied: set[str] = set()
+        self._revoked: set[str] = set()
 
-    def trust(self, body_id: str, key: VerifyKey) -> None:
-        """Accept ``key`` for ``body_id`` without a registration: the registrar's trust anchor."""
-        self._anchors[(body_id, key.key_id)] = key
+    def trust(self, anchor: Anchor) -> None:
+        """Accept ``anchor``'s key for its body without a registration, within its validity."""
+        self._anchors[(anchor.body_id, anchor.key.key_id)] = anchor
 
-    def apply(self, event: Envelope[Any]) -> bool:
-        """Take a reference event unless a newer fact about the same entity is already known."""
+    def check(self, event: Envelope[Any]) -> None:
+        """Raise ReferenceConflict if ``event`` may not follow the facts known about its entity."""
         key = entity_key(event)
         known = self._latest.get(key)
-        if known is not None and _version(known) >= _version(event):
+        if isinstance(event.payload, SigningKeyRegistered):
+            if key in self._revoked:
+                raise ReferenceConflict(
+                    "revoked_key",
+                    f"key {event.payload.key_id!r} was revoked; a revoked key id is never reused",
+                )
+            if known is not None and known.payload.public_key != event.payload.public_key:
+                raise ReferenceConflict(
+                    "duplicate_id_reuse", f"key id {event.payload.key_id!r} is registered to another key"
+                )
+        if known is not None and event.occurred_at < known.occurred_at:
+            raise ReferenceConflict(
+                "out_of_order",
+                f"{key} has a fact dated {known.occurred_at.isoformat()}; a new one must be later",
+            )
+
+    def apply(self, event: Envelope[Any]) -> bool:
+        """Take a logged reference event once; a revoked key's registration never comes back."""
+        event_id = str(event.event_id)
+        if event_id in self._applied:
+            return False
+        self._applied.add(event_id)
+        key = entity_key(event)
+        if isinstance(event.payload, SigningKeyRevoked):
+            self._revoked.add(key)
+        elif key in self._revoked:
             return False
         self._latest[key] = event
         self._by_section.setdefault(_section(key), {})[key] = event
@@ -105,11 +145,14 @@ class Registry:
             current = region.parent_region_id if region else None
         return chain
 
-    def verify_key(self, body_id: str, key_id: str | None) -> VerifyKey:
-        """The registered, unrevoked public key ``key_id`` of ``body_id``."""
+    def verify_key(self, body_id: str, key_id: str | None, at: datetime | None = None) -> VerifyKey:
+        """The registered, unrevoked public key ``key_id`` of ``body_id``; an anchor only if it is
+        valid at ``at`` (when the bus received the event)."""
         anchor = self._anchors.get((body_id, key_id or ""))
         if anchor is not None:
-            return anchor
+            if not anchor.valid_at(at):
+                raise RevokedKey(f"trust anchor {key_id!r} of {body_id!r} is not valid at {at}")
+            return anchor.key
         event = self._latest.get(f"key:{body_id}:{key_id}")
         if event is None:
             raise UnknownKey(f"key {key_id!r} is not registered to body {body_id!r}")
@@ -125,7 +168,3 @@ class Registry:
 def _section(key: str) -> str:
     kind, _, rest = key.partition(":")
     return f"jurisdiction:{rest.rsplit(':', 1)[1]}" if kind == "jurisdiction" else kind
-
-
-def _version(event: Envelope[Any]) -> tuple[datetime, str]:
-    return (event.occurred_at, str(event.event_id))

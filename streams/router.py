@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,14 @@ log = logging.getLogger(__name__)
 
 MAX_DERIVATION_DEPTH = 3
 """Derived events are routed and may derive again, this many generations deep at most."""
+
+MAX_OUTPUT_BYTES = 900_000
+"""Largest record the router writes; under the broker's default limit of 1 MiB, so a write is never
+refused for its size. A record whose outputs would be larger is quarantined instead."""
+
+RAW_PREFIX_BYTES = 512
+MAX_DETAIL_CHARS = 1000
+"""A quarantine record keeps a prefix of the refused bytes, their SHA-256 and length, never the whole."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class Router:
             return admit(
                 record.value,
                 topic_body=self.topics.body_of(record.topic),
+                received_at=record.timestamp,
                 registry=self.registry,
                 state=self.state,
                 gate=self.gate,
@@ -104,11 +114,16 @@ class Router:
         if isinstance(admitted, Quarantined):
             return self._refused(admitted)
         try:
-            return self._accept(record, admitted)
+            outcome = self._accept(record, admitted)
         except Exception as exc:  # a defect in a rule must cost one record, not stall the partition
             log.error("routing %s %s failed", admitted.event_type, admitted.event_id, exc_info=True)
             refusal = Refusal("router_error", f"{type(exc).__name__} while routing", admitted)
             return self._refused(quarantine(record, refusal))
+        too_large = [w for w in outcome.writes if len(w.value) > MAX_OUTPUT_BYTES]
+        if too_large:
+            detail = f"an output to {too_large[0].topic} would be {len(too_large[0].value)} bytes"
+            return self._refused(quarantine(record, Refusal("output_too_large", detail, admitted)))
+        return outcome
 
     def _accept(self, record: IngestRecord, event: Envelope[Any]) -> Outcome:
         known = self.state.digest_of(str(event.event_id))
@@ -175,17 +190,21 @@ def deliveries_for(event: Envelope[Any], registry: Registry, state: BusState) ->
 
 
 def quarantine(record: IngestRecord, refusal: Refusal) -> Quarantined:
+    """A bounded record of the refusal: where it came from, why, and a prefix and digest of the bytes."""
     event = refusal.event
+    detail = refusal.detail
     return Quarantined(
         reason=refusal.reason,
-        detail=refusal.detail,
+        detail=detail if len(detail) <= MAX_DETAIL_CHARS else detail[:MAX_DETAIL_CHARS] + "…",
         source_topic=record.topic,
         partition=record.partition,
         offset=record.offset,
         received_at=record.timestamp,
         event_id=str(event.event_id) if event else None,
         event_type=event.event_type if event else None,
-        raw=record.value.decode("utf-8", errors="replace"),
+        raw=record.value[:RAW_PREFIX_BYTES].decode("utf-8", errors="replace"),
+        raw_length=len(record.value),
+        raw_sha256=hashlib.sha256(record.value).hexdigest(),
     )
 
 

@@ -65,6 +65,18 @@ class Finding:
 
 
 @dataclass
+class ClueFile:
+    """What the bus knows of one clue's custody: who holds it, in which matter, and since when."""
+
+    holder: str
+    received_by: str
+    matter: str
+    last_at: datetime
+    """Event time of the clue's latest fact: a follow-up must come later (event time = log order)."""
+    transferred: bool = False
+
+
+@dataclass
 class Matter:
     units: set[str] = field(default_factory=set)
     proposed: bool = False
@@ -104,7 +116,9 @@ class BusState:
         """Findings older than this before the latest tick are forgotten (systemic windows)."""
         self.seen: dict[str, str] = {}
         self.clue_subjects: dict[str, tuple[str, str | None]] = {}
-        self.transfers: dict[str, tuple[Version, str]] = {}
+        self.clues: dict[str, ClueFile] = {}
+        self.taken: dict[str, str] = {}
+        """Entity ids that act as keys ("clue:c-1", "round:r-1"...) -> the event that took them."""
         self.rounds: dict[str, inspection.InspectionRoundPlanned] = {}
         self.rectifications: dict[str, Rectification] = {}
         self.rect_statuses: dict[str, dict[Version, bool]] = {}
@@ -126,6 +140,8 @@ class BusState:
         if event_id in self.seen:
             return False
         self.seen[event_id] = short_digest(event)
+        for name in taken_ids(event):
+            self.taken.setdefault(name, event_id)
         handler = _HANDLERS.get(event.event_type)
         if handler is not None:
             handler(self, event)
@@ -138,8 +154,8 @@ class BusState:
 
     def transferred_to(self, clue_id: str) -> str | None:
         """The latest holder a transfer named, if the clue was ever transferred."""
-        known = self.transfers.get(clue_id)
-        return known[1] if known else None
+        known = self.clues.get(clue_id)
+        return known.holder if known and known.transferred else None
 
     def rounds_covering(self, unit_id: str, at: datetime) -> list[inspection.InspectionRoundPlanned]:
         """Inspection rounds over ``unit_id`` under way at event time ``at``."""
@@ -157,18 +173,54 @@ class BusState:
         return bool(known) and max(known)[1]
 
 
+KEY_IDS: dict[str, tuple[str, str]] = {
+    "ProblemClueReceived": ("clue", "clue_id"),
+    "ClueHandedOver": ("clue", "clue_id"),
+    "InspectionRoundPlanned": ("round", "round_id"),
+    "RectificationRequired": ("rectification", "rectification_id"),
+    "SupervisionPlanIssued": ("plan", "plan_id"),
+    "CollaborativeOversightProposed": ("proposal", "matter_id"),
+    "CaseReformRecommended": ("recommendation", "recommendation_id"),
+}
+"""Events that bring a keyed entity into being: (kind of entity, the payload field naming it)."""
+
+
+def taken_ids(event: Envelope[Any]) -> list[str]:
+    """The entity ids ``event`` brings into being, as "kind:id"; plan items count one by one."""
+    known = KEY_IDS.get(event.event_type)
+    if known is None:
+        return []
+    kind, name = known
+    ids = [f"{kind}:{getattr(event.payload, name)}"]
+    if event.event_type == "SupervisionPlanIssued":
+        ids += [f"plan-item:{event.payload.plan_id}:{item.item_id}" for item in event.payload.items]
+    return ids
+
+
 def short_digest(event: Envelope[Any]) -> str:
     return event_digest(event)[:16]
 
 
 def _clue_received(state: BusState, event: Envelope[Any]) -> None:
-    state.clue_subjects.setdefault(event.payload.clue_id, (event.payload.unit_id, event.payload.cadre_id))
+    p = event.payload
+    state.clue_subjects.setdefault(p.clue_id, (p.unit_id, p.cadre_id))
+    state.clues.setdefault(
+        p.clue_id, ClueFile(event.source_body, event.source_body, event.correlation_id, event.occurred_at)
+    )
 
 
 def _clue_transferred(state: BusState, event: Envelope[Any]) -> None:
-    known = state.transfers.get(event.payload.clue_id)
-    if known is None or known[0] < version(event):
-        state.transfers[event.payload.clue_id] = (version(event), event.payload.to_body)
+    """Custody moves in log order: the router admitted this transfer from the holder it names."""
+    known = state.clues.get(event.payload.clue_id)
+    if known is not None:
+        known.holder, known.transferred = event.payload.to_body, True
+        known.last_at = max(known.last_at, event.occurred_at)
+
+
+def _clue_touched(state: BusState, event: Envelope[Any]) -> None:
+    known = state.clues.get(event.payload.clue_id)
+    if known is not None:
+        known.last_at = max(known.last_at, event.occurred_at)
 
 
 def _round_planned(state: BusState, event: Envelope[Any]) -> None:
@@ -251,6 +303,8 @@ _HANDLERS: dict[str, Callable[[BusState, Envelope[Any]], None]] = {
     "ProblemClueReceived": _clue_received,
     "ClueHandedOver": _clue_received,
     "ClueTransferred": _clue_transferred,
+    "ClueRegraded": _clue_touched,
+    "ClueDisposed": _clue_touched,
     "InspectionRoundPlanned": _round_planned,
     "RectificationRequired": _rect_required,
     "RectificationCompleted": _rect_status(lambda p: True),

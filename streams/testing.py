@@ -14,6 +14,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from fourfold.registrar import DEMO_REGISTRY, correlation_of, load_registry_file, reference_facts
 from schemas import Envelope, Payload, SigningKey, Subject, Topics, encode_event, new_event, sign_event
+from schemas.anchors import Anchor
 from schemas.categories import FindingCategory
 from schemas.enums import Classification, Handling, HowFound, Severity, SubjectKind
 from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded
@@ -47,8 +48,10 @@ class Bench:
     def sign(self, event: Envelope[Any], key: SigningKey | None = None) -> Envelope[Any]:
         return sign_event(event, key or self.keys[event.source_body])
 
-    def record(self, value: bytes, body_id: str) -> IngestRecord:
-        return IngestRecord(self.topics.ingest(body_id), 0, next(self._offsets), REGISTERED_AT, value)
+    def record(self, value: bytes, body_id: str, received_at: datetime | None = None) -> IngestRecord:
+        """An ingest record as the broker appended it, at ``received_at`` (now when not given)."""
+        received_at = received_at or datetime.now(UTC)
+        return IngestRecord(self.topics.ingest(body_id), 0, next(self._offsets), received_at, value)
 
     def publish(self, event: Envelope[Any], key: SigningKey | None = None) -> Outcome:
         """Sign ``event`` as its source body and route it, as if read from that body's ingest topic."""
@@ -154,8 +157,8 @@ def demo_bench(path: Path = DEMO_REGISTRY, policy: Policy | None = None) -> Benc
     keys.setdefault(BUS, SigningKey.generate(f"{BUS}:1"))
     keys[REGISTRAR] = SigningKey.generate(f"{REGISTRAR}:1")
     registry = Registry()
-    registry.trust(REGISTRAR, keys[REGISTRAR].verify_key)
-    registry.trust(BUS, keys[BUS].verify_key)
+    registry.trust(Anchor(REGISTRAR, keys[REGISTRAR].verify_key))
+    registry.trust(Anchor(BUS, keys[BUS].verify_key))
     for fact in reference_facts(data, lambda body_id: keys[body_id].verify_key):
         payload, subject = fact
         event = new_event(

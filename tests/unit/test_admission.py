@@ -85,14 +85,14 @@ def reason(bench: Bench, e: Envelope[Any]) -> str | None:
             None,
         ),
         (
-            "letters office: a clue about another district",
+            "letters office: a clue about another district (it is transferred there)",
             lambda: clue("jiangbei-school", "yuzhong-letters"),
-            "unauthorised",
+            None,
         ),
         (
-            "a clue naming a cadre outside the remit",
+            "a clue naming a cadre outside the remit (receiving a clue is not a finding)",
             lambda: clue("yuzhong-hospital", "yuzhong-letters", "cadre-li"),
-            "unauthorised",
+            None,
         ),
         ("a unit nobody registered", lambda: finding("nowhere-unit", "city-commission"), "unknown_subject"),
         (

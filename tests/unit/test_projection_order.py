@@ -27,7 +27,7 @@ def test_order_and_duplicates_do_not_change_the_result(order, copies):
 def test_a_derived_transfer_at_the_instant_of_receipt_comes_after_it():
     """The router derives events at their cause's time; the rank keeps the chain in order."""
     received = next(s.event for s in published() if s.event.payload.__dict__.get("clue_id") == "clue-3")
-    transfer = next(s.event for s in derived() if s.event.event_type == "ClueTransferred")
+    transfer = next(s.event for s in derived() if s.event.payload.__dict__.get("clue_id") == "clue-3")
     same_instant = transfer.model_copy(update={"occurred_at": received.occurred_at})
     for order in ([received, same_instant], [same_instant, received]):
         memory = Memory()

@@ -1,0 +1,128 @@
+"""Who may act on what already exists: a clue's custody, ids already taken, bodies a payload names.
+
+The remit rules (streams/authority.py) say where a body may speak. These say what it may do to
+things on the log:
+- only a clue's current holder, or a clue-handling body of the holder's commission (the
+  commission itself, its case management, its review and investigation office), may transfer,
+  regrade or dispose of it, and a transfer's ``from_body`` is the current holder;
+- a follow-up names a clue the bus knows, in the clue's own matter, dated after the clue's last
+  fact: one clue's facts then sit on one log partition, and event time agrees with log order;
+- an id that keys an entity (clue, round, rectification, plan and its items, proposal,
+  recommendation) is taken once: a second event bringing it into being is refused;
+- a body a payload names (supervising bodies, asked_of, lead, participants, assignees, a
+  transfer's receiver) is a registered body the source may address: one of its own region or
+  the regions above, or within its remit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemas import Envelope
+from schemas.enums import BodyKind
+from schemas.events.reference import BodyRegistered
+from streams import jurisdiction as j
+from streams.authority import OutsideRemit, Remit
+from streams.registry import Registry
+from streams.routing import current_holder
+from streams.state import BusState, taken_ids
+
+CLUE_FOLLOW_UPS = frozenset({"ClueTransferred", "ClueRegraded", "ClueDisposed"})
+ACTS_FOR_HOLDER = frozenset({BodyKind.COMMISSION, BodyKind.CASE_MANAGEMENT, BodyKind.REVIEW_INVESTIGATION})
+
+ADDRESSED_FIELDS: dict[str, tuple[str, ...]] = {
+    "ClueTransferred": ("to_body",),
+    "RectificationRequired": ("supervising_bodies",),
+    "ConsultationRequested": ("asked_of",),
+    "ConsultationAnswered": ("team_body_id",),
+    "BriefingSubmitted": ("team_body_id",),
+    "InspectionRoundPlanned": ("team_body_id",),
+    "CollaborativeOversightApproved": ("lead_body", "participating_bodies"),
+}
+"""Payload fields that name bodies the event is addressed to."""
+
+
+def check_ownership(
+    event: Envelope[Any], body: BodyRegistered, registry: Registry, state: BusState, remit: Remit
+) -> None:
+    """Raise OutsideRemit unless ``body`` may do this to what ``event`` names."""
+    _check_new_ids(event, state)
+    if event.event_type in CLUE_FOLLOW_UPS:
+        _check_custody(event, body, registry, state)
+    for target in addressed(event):
+        if not may_address(body, target, registry, remit):
+            raise OutsideRemit(
+                "unauthorised", f"{body.body_id!r} may not address {target!r} in {event.event_type}"
+            )
+
+
+def addressed(event: Envelope[Any]) -> list[str]:
+    """Every body id the payload addresses, in field order."""
+    p = event.payload
+    out: list[str] = []
+    for name in ADDRESSED_FIELDS.get(event.event_type, ()):
+        value = getattr(p, name)
+        out.extend([value] if isinstance(value, str) else value)
+    if event.event_type == "SupervisionPlanIssued":
+        out.extend(b for item in p.items for b in item.assigned_bodies)
+    return out
+
+
+def may_address(source: BodyRegistered, target_id: str, registry: Registry, remit: Remit) -> bool:
+    target = registry.body(target_id)
+    if target is None or target.kind == BodyKind.SYSTEM:
+        return False
+    if target.region_id in registry.region_chain(source.region_id):
+        return True
+    if remit.covers(registry, target.region_id, None):
+        return True
+    return any(
+        (u := registry.unit(unit_id)) is not None and u.region_id == target.region_id
+        for unit_id in remit.units
+    )
+
+
+def _check_new_ids(event: Envelope[Any], state: BusState) -> None:
+    names = taken_ids(event)
+    if len(set(names)) != len(names):
+        raise OutsideRemit("duplicate_id_reuse", f"{event.event_type} names one id twice")
+    for name in names:
+        if name in state.taken:
+            raise OutsideRemit(
+                "duplicate_id_reuse",
+                f"{name.replace(':', ' ', 1)} already exists on the bus; ids are not reused",
+            )
+
+
+def _check_custody(event: Envelope[Any], body: BodyRegistered, registry: Registry, state: BusState) -> None:
+    clue_id = event.payload.clue_id
+    known = state.clues.get(clue_id)
+    if known is None:
+        raise OutsideRemit("unknown_clue", f"clue {clue_id!r} is not on the bus")
+    holder = current_holder(clue_id, registry, state) or known.holder
+    if not _acts_for(body, holder, registry):
+        raise OutsideRemit("not_holder", f"{body.body_id!r} does not hold clue {clue_id!r}; {holder!r} does")
+    if event.event_type == "ClueTransferred" and event.payload.from_body != holder:
+        raise OutsideRemit(
+            "not_holder", f"clue {clue_id!r} is held by {holder!r}, not {event.payload.from_body!r}"
+        )
+    if event.correlation_id != known.matter:
+        raise OutsideRemit(
+            "wrong_matter", f"a follow-up of clue {clue_id!r} belongs to its matter {known.matter!r}"
+        )
+    if event.occurred_at <= known.last_at:
+        raise OutsideRemit(
+            "out_of_order",
+            f"clue {clue_id!r} has a fact dated {known.last_at.isoformat()}; a follow-up must be later",
+        )
+
+
+def _acts_for(body: BodyRegistered, holder: str, registry: Registry) -> bool:
+    if body.body_id == holder:
+        return True
+    commission = j.commission_of(registry, holder)
+    return (
+        body.kind in ACTS_FOR_HOLDER
+        and commission is not None
+        and j.commission_of(registry, body.body_id) == commission
+    )
