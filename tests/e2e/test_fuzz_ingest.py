@@ -1,0 +1,82 @@
+"""Fuzzing the router on the real broker: thousands of mutated ingest records among valid ones. The
+worker stays up, every valid event reaches the log, every mutated record is quarantined, counted.
+
+The mutations are those of the hypothesis property test of the gate (tests/unit/test_fuzz_gate.py),
+drawn here from a fixed seed: one broker run is too slow for hypothesis to explore and shrink."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from datetime import timedelta
+
+import pytest
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from fourfold.demo import scenario
+from schemas import encode_event, sign_event
+from tests.mutations import mutated
+
+pytestmark = pytest.mark.e2e
+
+MUTATED = 2_000
+VALID = 40
+
+
+def valid_events(bus, tag: str) -> list[bytes]:
+    """The demo's first clue, again and again, each time with its own id and matter."""
+    [clue, _] = scenario()
+    key = bus.container.keys.load(clue.body_id)
+    out = []
+    for i in range(VALID):
+        payload = clue.event.payload.model_copy(update={"clue_id": f"{tag}-{i}"})
+        event = clue.event.model_copy(
+            update={
+                "event_id": uuid.uuid4(),
+                "payload": payload,
+                "correlation_id": f"{tag}-{i}",
+                "occurred_at": clue.event.occurred_at + timedelta(seconds=i),
+            }
+        )
+        out.append(encode_event(sign_event(event, key)))
+    return out
+
+
+def test_thousands_of_mutated_records_are_all_accounted_for(running_bus) -> None:
+    rng = random.Random(20261201)
+    bus = running_bus.start(projector=False)
+    topics = bus.container.topics
+    topic = topics.ingest(scenario()[0].body_id)
+    valid = valid_events(bus, f"fuzz{rng.randrange(10**6)}")
+    records = [mutated(rng.choice(valid), rng) for _ in range(MUTATED)] + valid
+    rng.shuffle(records)
+
+    producer = KafkaProducer(
+        bootstrap_servers=bus.settings.bootstrap_servers, acks="all", max_request_size=1 << 20
+    )
+    accepted_by_broker = 0
+    futures = [producer.send(topic, key=b"fuzz", value=value) for value in records]
+    producer.flush()
+    for future in futures:
+        try:
+            future.get(timeout=30)
+            accepted_by_broker += 1
+        except KafkaError:  # over the ingest topic's max.message.bytes: refused at the door
+            pass
+    producer.close()
+    refused_at_door = len(records) - accepted_by_broker
+    valid_ids = {json.loads(v)["event_id"] for v in valid}
+
+    def counted() -> tuple[int, int]:
+        logged = {e["event_id"] for e in bus.records(topics.log)} & valid_ids
+        quarantined = sum(q["source_topic"] == topic for q in bus.records(topics.quarantine))
+        return len(logged), quarantined
+
+    bus.wait_until(lambda: sum(counted()) >= accepted_by_broker, 180, "every fuzzed record to be routed")
+    logged, quarantined = counted()
+    assert logged == VALID
+    assert quarantined == MUTATED - refused_at_door
+    assert all(child.alive for child in bus.children)
+    print(f"{MUTATED} mutated: {quarantined} quarantined, {refused_at_door} refused; {logged} logged")
