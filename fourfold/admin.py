@@ -21,8 +21,7 @@ SERVED_WITHIN = 30.0
 
 
 class TopicAdmin:
-    """Creates what is missing and leaves existing topics alone. Given ``max_event_bytes`` (the
-    bus's event size limit), the broker refuses a larger record on the ingest topics it creates."""
+    """Creates what is missing, with the configs ``topics`` gives, and leaves existing topics alone."""
 
     def __init__(
         self,
@@ -31,13 +30,11 @@ class TopicAdmin:
         *,
         partitions: int,
         replication_factor: int,
-        max_event_bytes: int | None = None,
     ):
         self._bootstrap = bootstrap_servers
         self._topics = topics
         self._partitions = partitions
         self._replication = replication_factor
-        self._max_event_bytes = max_event_bytes
 
     def ensure_core(self) -> list[str]:
         t = self._topics
@@ -64,7 +61,7 @@ class TopicAdmin:
             if not missing:
                 return []
             new = [
-                NewTopic(n, self._partitions, self._replication, topic_configs=self._config_for(n))
+                NewTopic(n, self._partitions, self._replication, topic_configs=self._topics.config_for(n))
                 for n in missing
             ]
             try:
@@ -78,9 +75,6 @@ class TopicAdmin:
             return missing
         finally:
             admin.close()
-
-    def _config_for(self, name: str) -> dict[str, str]:
-        return self._topics.config_for(name, max_event_bytes=self._max_event_bytes)
 
 
 def _await_leaders(admin: KafkaAdminClient, names: list[str], timeout: float) -> None:

@@ -67,7 +67,9 @@ class Publisher(PublishHelpers):
         self._send_timeout = send_timeout
         self._stager = Stager(body_id, signing_key, body_kind=body_kind, max_event_bytes=max_event_bytes)
         self._metrics = (metrics or default_metrics()).for_body(body_id)
-        config = {**PRODUCER_DEFAULTS, **(producer_config or {})}
+        # a batch must fit the ingest topic's limit, which the broker holds to the event size limit
+        batch_size = min(PRODUCER_DEFAULTS["batch_size"], max_event_bytes)
+        config = {**PRODUCER_DEFAULTS, "batch_size": batch_size, **(producer_config or {})}
         link = KafkaLink(bootstrap_servers, self.topic, config=config, connect_timeout=connect_timeout)
         retry = retry or RetryPolicy()
         self._delivery: _Delivery

@@ -18,6 +18,8 @@ class Topics:
     """Topic names; a unique prefix gives a test or a tenant a bus of its own."""
 
     prefix: str = "fourfold"
+    max_event_bytes: int | None = None
+    """The bus's event size limit; the broker then refuses a larger record on ingest topics."""
 
     def ingest(self, body_id: str) -> str:
         """Where one body publishes; nothing here is trusted before the router checks it."""
@@ -50,17 +52,18 @@ class Topics:
         """Refused events with their reason, kept forever."""
         return f"{self.prefix}.quarantine"
 
-    def config_for(self, topic: str, *, max_event_bytes: int | None = None) -> dict[str, str]:
-        """Kafka topic configs: the log, inboxes and quarantine are kept forever; reference
-        data is compacted; ingest topics keep a month for publishers to recover from, and given
-        ``max_event_bytes`` the broker refuses a record there that no event of that size makes."""
-        if max_event_bytes is not None and topic.startswith(f"{self.prefix}.ingest."):
-            limit = max_event_bytes + RECORD_FRAMING_BYTES
-            return {**self.config_for(topic), "max.message.bytes": str(limit)}
+    def config_for(self, topic: str) -> dict[str, str]:
+        """Kafka topic configs: the log, inboxes and quarantine are kept forever; reference data
+        is compacted; ingest topics keep a month for publishers to recover from, are stamped by
+        the broker (the router checks claimed times against it), and refuse a record that no
+        event within ``max_event_bytes`` makes."""
         if topic == self.reference:
             return dict(COMPACTED)
         if topic.startswith(f"{self.prefix}.ingest."):
-            return {"retention.ms": str(30 * 24 * 3600 * 1000)}
+            config = {"retention.ms": str(30 * 24 * 3600 * 1000), "message.timestamp.type": "LogAppendTime"}
+            if self.max_event_bytes is not None:
+                config["max.message.bytes"] = str(self.max_event_bytes + RECORD_FRAMING_BYTES)
+            return config
         return dict(KEEP_FOREVER)
 
     def body_of(self, topic: str) -> str:

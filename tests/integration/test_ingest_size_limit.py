@@ -9,7 +9,6 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka import errors as kafka_errors
 from kafka.admin import ConfigResource, ConfigResourceType
 
-from fourfold.admin import TopicAdmin
 from fourfold.bootstrap import Container
 from producers import Publisher
 from schemas import SigningKey
@@ -44,22 +43,9 @@ def _count(bootstrap: str, topic: str) -> int:
         consumer.close()
 
 
-def _limited_admin(container: Container, bootstrap: str) -> TopicAdmin:
-    """A topic admin that gives ingest topics the bus's event size limit. Container.admin does
-    not pass it yet: the SDK's default 256 KiB batches must first fit (see the burst test)."""
-    s = container.settings
-    return TopicAdmin(
-        bootstrap,
-        container.topics,
-        partitions=s.partitions,
-        replication_factor=s.replication_factor,
-        max_event_bytes=s.max_event_bytes,
-    )
-
-
 def test_the_broker_refuses_an_ingest_record_over_the_event_size_limit(container: Container, bootstrap: str):
     limit = container.settings.max_event_bytes
-    _limited_admin(container, bootstrap).ensure_body([BODY])
+    container.admin.ensure_body([BODY])
     topic = container.topics.ingest(BODY)
     assert _topic_config(bootstrap, topic, "max.message.bytes") == str(limit + RECORD_FRAMING_BYTES)
     assert _topic_config(bootstrap, container.topics.inbox(BODY), "max.message.bytes") is None, (
@@ -86,9 +72,10 @@ def test_the_sdk_delivers_a_burst_to_a_limited_ingest_topic_in_batches_within_th
 ):
     """The broker's limit counts a whole record batch. kafka-python splits a batch the broker
     refuses, but with kafka-python 3.0.12 a flush during the split fails ('Future not done') and
-    the outbox sender retries the same oversized batch for ever; the SDK's batches must fit."""
+    the outbox sender retries the same oversized batch for ever; the SDK's batches must fit,
+    and the SDK keeps them within the event size limit by itself."""
     limit = container.settings.max_event_bytes
-    _limited_admin(container, bootstrap).ensure_body([BODY])
+    container.admin.ensure_body([BODY])
     total = 1500
     with Publisher(
         BODY,
@@ -96,7 +83,6 @@ def test_the_sdk_delivers_a_burst_to_a_limited_ingest_topic_in_batches_within_th
         bootstrap,
         topics=container.topics,
         outbox=tmp_path / "outbox.db" if with_outbox else None,
-        producer_config={"batch_size": limit},
         max_event_bytes=limit,
     ) as publisher:
         for i in range(total):

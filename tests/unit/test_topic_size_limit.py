@@ -7,10 +7,10 @@ from schemas.topics import RECORD_FRAMING_BYTES
 
 
 def test_only_ingest_topics_take_the_event_size_limit_with_room_for_framing() -> None:
-    topics = Topics("ff")
-    ingest = topics.config_for(topics.ingest("b"), max_event_bytes=65_536)
+    unlimited, topics = Topics("ff"), Topics("ff", 65_536)
+    ingest = topics.config_for(topics.ingest("b"))
     assert ingest.pop("max.message.bytes") == str(65_536 + RECORD_FRAMING_BYTES)
-    assert ingest == topics.config_for(topics.ingest("b")), "retention and the rest as before"
+    assert ingest == unlimited.config_for(topics.ingest("b")), "retention and the rest as before"
     for name in (topics.log, topics.inbox("b"), topics.quarantine, topics.reference):
-        assert topics.config_for(name, max_event_bytes=65_536) == topics.config_for(name)
+        assert topics.config_for(name) == unlimited.config_for(name)
         assert "max.message.bytes" not in topics.config_for(name)
