@@ -13,6 +13,7 @@ from kafka import errors as kafka_errors
 from kafka.admin import NewTopic
 
 from schemas import Topics
+from schemas.access import KafkaAccess
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +26,13 @@ class TopicAdmin:
 
     def __init__(
         self,
-        bootstrap_servers: str,
+        access: KafkaAccess,
         topics: Topics,
         *,
         partitions: int,
         replication_factor: int,
     ):
-        self._bootstrap = bootstrap_servers
+        self._access = access
         self._topics = topics
         self._partitions = partitions
         self._replication = replication_factor
@@ -46,7 +47,7 @@ class TopicAdmin:
 
     def existing(self, pattern: str) -> list[str]:
         """Names of the topics that match ``pattern``."""
-        admin = KafkaAdminClient(bootstrap_servers=self._bootstrap)
+        admin = KafkaAdminClient(**self._access.kafka_python())
         try:
             return sorted(n for n in admin.list_topics() if re.match(pattern, n))
         finally:
@@ -54,7 +55,7 @@ class TopicAdmin:
 
     def ensure(self, names: Iterable[str]) -> list[str]:
         """Create the named topics that do not exist yet; returns those created."""
-        admin = KafkaAdminClient(bootstrap_servers=self._bootstrap)
+        admin = KafkaAdminClient(**self._access.kafka_python())
         try:
             existing = set(admin.list_topics())
             missing = [n for n in dict.fromkeys(names) if n not in existing]

@@ -7,13 +7,16 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from fourfold.access import Passwords
+from fourfold.acl import OPERATOR, PROJECTOR, ROUTER, SERVICES, AclAdmin, Grant, desired
 from fourfold.admin import TopicAdmin
-from fourfold.broker import LocalBroker, shared_libs
+from fourfold.broker import BrokerSecurity, LocalBroker, shared_libs
 from fourfold.keys import KeyStore
 from fourfold.settings import Settings
 from fourfold.trust import TrustFiles
 from producers import Publisher
 from schemas import SigningKey, Topics
+from schemas.access import KafkaAccess
 from schemas.files import private_dir
 
 if TYPE_CHECKING:
@@ -37,7 +40,8 @@ class Container:
         )
         for noisy in ("kafka", "aiokafka"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
-        logging.getLogger("kafka.cluster").setLevel(logging.CRITICAL)
+        for chatty in ("kafka.cluster", "kafka.net.transport"):  # connection noise, said again above
+            logging.getLogger(chatty).setLevel(logging.CRITICAL)
 
     @cached_property
     def topics(self) -> Topics:
@@ -62,6 +66,9 @@ class Container:
             controller_port=s.kafka_controller_port,
             heap=s.kafka_heap,
             libs=shared_libs(s.cache_dir),
+            security=BrokerSecurity.ensure(s.ca_file.parent, self.passwords)
+            if s.kafka_security == "sasl_ssl"
+            else None,
         )
 
     def ensure_broker(self) -> str:
@@ -71,9 +78,37 @@ class Container:
         return self.settings.bootstrap_servers
 
     @cached_property
+    def passwords(self) -> Passwords:
+        return Passwords(self.settings.credentials_dir)
+
+    def access(self, principal: str) -> KafkaAccess:
+        """How ``principal`` (a body id, or router, projector, api, operator) reaches the broker."""
+        s = self.settings
+        if s.kafka_security == "plaintext":
+            return KafkaAccess(s.bootstrap_servers)
+        return KafkaAccess(s.bootstrap_servers, principal, self.passwords.get(principal), s.ca_file)
+
+    @cached_property
+    def acl(self) -> AclAdmin:
+        return AclAdmin(self.access(OPERATOR))
+
+    def admit_principals(
+        self, bodies: list[str], *, remove_others: bool = False
+    ) -> tuple[set[Grant], set[Grant]]:
+        """As the operator: SCRAM users for the bus's services and ``bodies`` (passwords made here
+        when missing), and the ACLs they need on this bus's topics; with ``remove_others``, this
+        bus's grants to anyone else (a retired body) go. Returns the grants (added, removed)."""
+        if self.settings.kafka_security == "plaintext":
+            return set(), set()
+        principals = [*SERVICES, *bodies]
+        self.acl.upsert_users({p: self.passwords.ensure(p) for p in principals})
+        wanted = desired(self.topics, bodies, self.settings.bus_body)
+        return self.acl.sync(self.topics, wanted, remove=remove_others)
+
+    @cached_property
     def admin(self) -> TopicAdmin:
         return TopicAdmin(
-            self.settings.bootstrap_servers,
+            self.access(OPERATOR),
             self.topics,
             partitions=self.settings.partitions,
             replication_factor=self.settings.replication_factor,
@@ -90,6 +125,7 @@ class Container:
             topics=self.topics,
             outbox=s.outbox_file if outbox else None,
             max_event_bytes=s.max_event_bytes,
+            producer_config=self.access(body_id).security(),
         )
 
     def router(self) -> RouterApp:
@@ -99,7 +135,7 @@ class Container:
         s = self.settings
         return RouterApp(
             RouterConfig(
-                bootstrap_servers=s.bootstrap_servers,
+                access=self.access(ROUTER),
                 topics=self.topics,
                 registrar_body=s.registrar_body,
                 anchors=self.trust.load_anchors(),
@@ -151,7 +187,7 @@ class Container:
         store = self.read_store
         return Projector(
             self.engine,
-            self.settings.bootstrap_servers,
+            self.access(PROJECTOR),
             self.intake(),
             batch_size=self.settings.projector_batch_size,
             on_caught_up=lambda: store.switch(SCHEMA_VERSION, "caught up with the log", only_if_newer=True),

@@ -28,6 +28,10 @@ app = typer.Typer(
 broker_app = typer.Typer(help="Run a local single-node Kafka broker (KRaft).", no_args_is_help=True)
 app.add_typer(broker_app, name="broker")
 app.add_typer(keys_app, name="keys")
+acl_app = typer.Typer(
+    help="What each principal may do on the broker, derived from the registry.", no_args_is_help=True
+)
+app.add_typer(acl_app, name="acl")
 app.command("publish")(publish)
 register_read_commands(app)
 
@@ -67,8 +71,9 @@ def broker_down() -> None:
 
 @broker_app.command("status")
 def broker_status() -> None:
-    """Say whether the local broker runs and answers."""
-    status = _container().local_broker.status()
+    """Say whether the local broker runs and answers, its listeners, authorizer and ACL count."""
+    described = _container().local_broker.describe()
+    status = described.status
     if status.answering:
         out().print(f"running, answering on {status.bootstrap} (pid {status.pid})")
     elif status.running:
@@ -76,6 +81,11 @@ def broker_status() -> None:
     else:
         out().print("not running")
         raise typer.Exit(3)
+    for listener in described.listeners:
+        out().print(f"listener {listener.name}: {listener.protocol} on {listener.address}")
+    everyone = "allowed" if described.allow_everyone_if_no_acl_found else "refused"
+    out().print(f"authorizer: {described.authorizer or 'none'} (without an ACL: {everyone})")
+    out().print(f"super users: {', '.join(described.super_users) or 'none'}; ACLs: {described.acls}")
 
 
 @app.command("registry")
@@ -120,6 +130,36 @@ def _print_problems(exc: RegistryInvalid) -> None:
         err.print(f"  {problem}", markup=False, highlight=False, soft_wrap=True)
 
 
+@acl_app.command("sync")
+def acl_sync() -> None:
+    """Make the broker's users and ACLs match the registry on the log: every active body and the
+    bus's services get what they need; a retired body (every key revoked) loses its grants."""
+    from fourfold.operations import sync_acls
+
+    container = _container()
+    container.ensure_broker()
+    added, removed = sync_acls(container)
+    for grant in sorted(added):
+        out().print(f"[green]+[/green] {grant.principal:<24} {grant}")
+    for grant in sorted(removed):
+        out().print(f"[red]-[/red] {grant.principal:<24} {grant}")
+    out().print(f"{len(added)} grants added, {len(removed)} removed.")
+
+
+@acl_app.command("show")
+def acl_show(principal: Annotated[str, typer.Argument(help="A body id, or router, projector, api.")]) -> None:
+    """Print what PRINCIPAL may do on this bus's topics, groups and transactional ids."""
+    container = _container()
+    container.ensure_broker()
+    grants = sorted(g for g in container.acl.current(container.topics) if g.principal == principal)
+    if not grants:
+        out().print(f"{principal} may do nothing on this bus (no grants).")
+        raise typer.Exit(1)
+    out().print(f"{principal} may:")
+    for grant in grants:
+        out().print(f"  {grant}", markup=False, highlight=False)
+
+
 @app.command("init")
 def init() -> None:
     """Make this bus's trust anchors, signing key and seal key under FOURFOLD_HOME, where missing.
@@ -150,10 +190,11 @@ def _trusted_container() -> Container:
 @app.command("worker")
 def worker() -> None:
     """Run the router: check, log and route every ingest event (faust worker, runs until stopped)."""
+    from fourfold.operations import prepare
+
     container = _trusted_container()
     container.ensure_broker()
-    container.admin.ensure_core()
-    container.admin.ensure_body([container.settings.registrar_body])
+    prepare(container)
     router = container.router()
     from faust.worker import Worker
 
@@ -165,8 +206,11 @@ def project() -> None:
     """Run the projector: apply the log and the inbox topics to the read models (runs until stopped)."""
     import signal
 
+    from fourfold.operations import prepare
+
     container = _trusted_container()
     container.ensure_broker()
+    prepare(container)
     projector = container.projector()
     stopping = False
 
@@ -219,10 +263,11 @@ def quarantine() -> None:
     """List refused events with their reasons."""
     from rich.table import Table
 
+    from fourfold.acl import OPERATOR
     from fourfold.operations import read_topic
 
     container = _container()
-    records = read_topic(container.settings.bootstrap_servers, container.topics.quarantine)
+    records = read_topic(container.access(OPERATOR), container.topics.quarantine)
     table = Table(title=f"Quarantine ({len(records)})")
     for column in ("reason", "event_type", "source_topic", "detail"):
         table.add_column(column)

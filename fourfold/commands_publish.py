@@ -196,6 +196,7 @@ def keys_new(
 @keys_app.command("register")
 def keys_register(body_id: Annotated[str, typer.Argument(help="The body whose key to register.")]) -> None:
     """Publish, as the registrar, the registration of BODY's current public key."""
+    from fourfold.acl import OPERATOR
     from fourfold.operations import provision, revoked_keys
     from schemas.events.reference import SigningKeyRegistered
 
@@ -203,7 +204,7 @@ def keys_register(body_id: Annotated[str, typer.Argument(help="The body whose ke
     container.ensure_broker()
     provision(container, [body_id])
     key = container.keys.load(body_id).verify_key
-    revoked = revoked_keys(container.settings.bootstrap_servers, container.topics.reference)
+    revoked = revoked_keys(container.access(OPERATOR), container.topics.reference)
     if (body_id, key.key_id) in revoked:
         _console().print(
             f"[red]Cannot register {key.key_id}: it was revoked ({revoked[body_id, key.key_id]}),"

@@ -68,6 +68,7 @@ def replay(
     """Rebuild every read model from offset 0 (or as of a moment) into a fresh database; print its digest."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from fourfold.acl import PROJECTOR
     from projections.digest import counts
     from projections.digest import digest as digest_of
     from projections.replay import replay as run_replay
@@ -75,7 +76,7 @@ def replay(
 
     console = out()
     container = _container()
-    bootstrap = container.ensure_broker()
+    container.ensure_broker()
     stop = moment(as_of) if as_of else None
     url = into or _fresh_sqlite(container)
     store = ReadStore(url)
@@ -90,7 +91,7 @@ def replay(
         task = progress.add_task("Replaying the log and inboxes", total=None)
         result = run_replay(
             engine,
-            bootstrap,
+            container.access(PROJECTOR),
             container.intake(),
             as_of=stop,
             batch_size=batch_size,
@@ -224,11 +225,12 @@ def _check_registered(container: Container, unseen: list[str]) -> None:
     """Note each body the projector has not reached yet; exit 2 if any is registered nowhere."""
     from kafka.errors import KafkaError
 
+    from fourfold.acl import OPERATOR
     from fourfold.operations import registered_bodies
 
     err = out(stderr=True)
     try:
-        on_log = registered_bodies(container.settings.bootstrap_servers, container.topics.reference)
+        on_log = registered_bodies(container.access(OPERATOR), container.topics.reference)
     except (KafkaError, TimeoutError) as exc:
         err.print(
             f"[red]Not in the read models yet: {', '.join(unseen)}; and the log could not be read to tell"
@@ -278,12 +280,14 @@ def tokens_list() -> None:
 @readmodels_app.command("status")
 def readmodels_status() -> None:
     """Schema versions in the database, the live pointer, and how far behind the log this version is."""
+    from fourfold.acl import PROJECTOR
     from projections.projector import behind
     from projections.versions import SCHEMA_VERSION
 
     container = _container()
     store = container.read_store
-    lag = behind(container.engine, container.ensure_broker(), container.topics)
+    container.ensure_broker()
+    lag = behind(container.engine, container.access(PROJECTOR), container.topics)
     out().print(f"this code builds and reads schema v{SCHEMA_VERSION} at {store.location()}")
     out().print(f"versions present: {store.versions()}; live: {store.live_version()}; behind the log: {lag}")
 

@@ -92,6 +92,29 @@ def scenario() -> list[ScenarioEvent]:
     ]
 
 
+def commission_clue() -> ScenarioEvent:
+    """A district commission receives a clue about a municipal-managed cadre: accepted, and sent up."""
+    return ScenarioEvent(
+        "yuzhong-commission",
+        new_event(
+            ProblemClueReceived(
+                clue_id="clue-0003",
+                unit_id="city-education",
+                cadre_id="cadre-zhao",
+                summary="Report that the deputy director steered a textbook contract to a relative.",
+                reliability=SourceReliability.C,
+            ),
+            source_body="yuzhong-commission",
+            occurred_at=datetime(2026, 3, 2, 14, tzinfo=UTC),
+            subject=Subject(kind=SubjectKind.CADRE, id="cadre-zhao"),
+            classification=Classification.RESTRICTED,
+            correlation_id="clue-0003",
+            event_id=demo_id("clue-0003"),
+        ),
+        "municipal-managed cadre, received by a district commission: transferred up to the city",
+    )
+
+
 def forged(key: SigningKey) -> Envelope:  # type: ignore[type-arg]
     """A clue claiming to come from the city letters office but signed with another key."""
     event = new_event(
@@ -121,7 +144,8 @@ def wait_for(
 
 def run_demo(container: Container, console: Console, *, keep_running: bool = False) -> int:
     """Start everything, publish the scenario, and print the inboxes; returns an exit code."""
-    from fourfold.operations import publish_registry, read_topic
+    from fourfold.acl import OPERATOR
+    from fourfold.operations import provision, publish_registry, read_topic
     from projections.inbox import inbox_of
 
     settings = container.settings
@@ -130,6 +154,8 @@ def run_demo(container: Container, console: Console, *, keep_running: bool = Fal
     console.print(f"[green]✓[/green] Kafka answering on {bootstrap}")
     for made in container.trust.init():  # before the worker, which refuses to start without them
         console.print(f"[green]✓[/green] Made the {made}")
+    provision(container, [])  # the services' principals and what each may do, before they start
+    operator = container.access(OPERATOR)
     children = [
         Child("worker", ["worker"], settings.home / "logs"),
         Child("projector", ["project"], settings.home / "logs"),
@@ -139,13 +165,13 @@ def run_demo(container: Container, console: Console, *, keep_running: bool = Fal
         console.print(f"[green]✓[/green] Registrar published {count} reference events")
         with console.status("Waiting for the router to take in the registry…"):
             registered = wait_for(
-                lambda: len(read_topic(bootstrap, container.topics.reference, timeout_ms=500)) >= count,
+                lambda: len(read_topic(operator, container.topics.reference, timeout_ms=500)) >= count,
                 timeout=120,
                 give_up=lambda: not all(c.alive for c in children),
             )
         if not registered:
             return _report_failure(console, children, "The router did not take in the registry in time.")
-        for item in scenario():
+        for item in [*scenario(), commission_clue()]:
             with container.publisher(item.body_id) as publisher:
                 publisher.publish_event(item.event)
             console.print(f"[green]✓[/green] {item.body_id} published {item.event.event_type}: {item.note}")
@@ -163,9 +189,11 @@ def run_demo(container: Container, console: Console, *, keep_running: bool = Fal
             return _report_failure(console, children, "The inboxes did not fill in time.")
         for body_id in expected:
             _print_inbox(console, body_id, inbox_of(container.engine, body_id))
+        if not _show_custody(container, console, commission_clue(), children):
+            return _report_failure(console, children, "The clue did not reach the city commission in time.")
         if not _show_derived_flows(container, console, children):
             return _report_failure(console, children, "The derived flows did not reach the inboxes in time.")
-        refused = read_topic(bootstrap, container.topics.quarantine)
+        refused = read_topic(operator, container.topics.quarantine)
         for record in refused:
             console.print(f"[yellow]quarantined[/yellow] {record['reason']}: {record['detail']}")
         console.print(f"Read models: {settings.sqlalchemy_url}  ·  logs: {settings.home / 'logs'}")
@@ -183,6 +211,30 @@ def _report_failure(console: Console, children: list[Child], message: str) -> in
         state = "running" if child.alive else f"exited with {child.process.returncode}"
         console.print(f"  {child.name}: {state}; log: {child.log_path}")
     return 1
+
+
+def _show_custody(container: Container, console: Console, item: ScenarioEvent, children: list[Child]) -> bool:
+    """Wait until the commission's clue has gone up, then print its custody chain."""
+    from projections.audit import custody
+
+    clue_id = item.event.payload.clue_id
+
+    def chain() -> list[dict[str, Any]]:
+        with container.engine.connect() as conn:
+            return custody(conn, clue_id)
+
+    if not wait_for(
+        lambda: len(chain()) >= 2, timeout=120, give_up=lambda: not all(c.alive for c in children)
+    ):
+        return False
+    console.rule(f"[bold]Custody of {clue_id}[/bold] ({item.note})")
+    for spell in chain():
+        until = spell["until"].isoformat() if spell["until"] else "now"
+        came = f"from {spell['from_body']} " if spell["from_body"] else ""
+        console.print(f"{spell['holder']}: {spell['since'].isoformat()} → {until} · {came}via {spell['via']}")
+        if spell["reason"] and spell["via"] == "ClueTransferred":
+            console.print(f"  {spell['reason']}", style="dim")
+    return True
 
 
 def _print_inbox(console: Console, body_id: str, rows: list[dict[str, Any]]) -> None:
@@ -312,11 +364,12 @@ def derived_scenario() -> list[ScenarioEvent]:
 
 def _show_derived_flows(container: Container, console: Console, children: list[Child]) -> bool:
     """Publish the derived-flow scenario, then a tick of the bus clock, and print who learnt what."""
+    from fourfold.acl import OPERATOR
     from fourfold.operations import read_topic
     from projections.inbox import inbox_of
     from streams.clock import clock_tick
 
-    bootstrap = container.settings.bootstrap_servers
+    operator = container.access(OPERATOR)
     items = derived_scenario()
     for item in items:
         with container.publisher(item.body_id) as publisher:
@@ -324,7 +377,7 @@ def _show_derived_flows(container: Container, console: Console, children: list[C
         console.print(f"[green]✓[/green] {item.body_id} published {item.event.event_type}: {item.note}")
     ids = {str(item.event.event_id) for item in items}
     logged = wait_for(
-        lambda: ids <= {e["event_id"] for e in read_topic(bootstrap, container.topics.log, timeout_ms=500)},
+        lambda: ids <= {e["event_id"] for e in read_topic(operator, container.topics.log, timeout_ms=500)},
         timeout=120,
         give_up=lambda: not all(c.alive for c in children),
     )

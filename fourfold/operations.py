@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,15 +11,33 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 
+from fourfold.acl import OPERATOR, Grant
 from fourfold.bootstrap import Container
 from fourfold.registrar import body_ids, correlation_of, load_registry_file, reference_facts
+from schemas.access import KafkaAccess
+
+log = logging.getLogger(__name__)
 
 
 def provision(container: Container, bodies: list[str]) -> list[str]:
-    """Core topics, plus an ingest and an inbox topic for each body and the registrar."""
-    s = container.settings
-    created = container.admin.ensure_core()
-    return created + container.admin.ensure_body([s.registrar_body, *bodies])
+    """Core topics, an ingest and an inbox topic for each body and the registrar, and their
+    principals on the broker with what each may do; returns the topics created."""
+    everyone = [container.settings.registrar_body, *bodies]
+    created = container.admin.ensure_core() + container.admin.ensure_body(everyone)
+    container.admit_principals(everyone)
+    return created
+
+
+def prepare(container: Container) -> None:
+    """Before a service starts: as the operator, when this machine holds the operator's password,
+    make the core topics and the services' principals and grants; elsewhere the operator has
+    done it (`fourfold acl sync`)."""
+    from fourfold.access import CredentialsMissing
+
+    try:
+        provision(container, [])
+    except CredentialsMissing:
+        log.info("no operator credentials here: the bus's topics and principals are the operator's to make")
 
 
 def publish_registry(container: Container, path: Path) -> int:
@@ -41,12 +60,14 @@ def publish_registry(container: Container, path: Path) -> int:
     return count
 
 
-def reference_events(bootstrap: str, reference_topic: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+def reference_events(
+    access: KafkaAccess, reference_topic: str, timeout: float = 30.0
+) -> list[dict[str, Any]]:
     """The reference facts the router has taken in, as JSON: the reference topic (committed records
     only) read up to its end, without waiting for more. For what the CLI tells a person; the
     router checks every fact itself."""
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, isolation_level="read_committed"
+        **access.kafka_python(), group_id=None, enable_auto_commit=False, isolation_level="read_committed"
     )
     try:
         partitions = [
@@ -67,15 +88,17 @@ def reference_events(bootstrap: str, reference_topic: str, timeout: float = 30.0
         consumer.close()
 
 
-def registered_bodies(bootstrap: str, reference_topic: str, timeout: float = 30.0) -> set[str]:
+def registered_bodies(access: KafkaAccess, reference_topic: str, timeout: float = 30.0) -> set[str]:
     """The bodies whose BodyRegistered the router has taken in."""
-    events = reference_events(bootstrap, reference_topic, timeout)
+    events = reference_events(access, reference_topic, timeout)
     return {str(e["payload"]["body_id"]) for e in events if e.get("event_type") == "BodyRegistered"}
 
 
-def revoked_keys(bootstrap: str, reference_topic: str, timeout: float = 30.0) -> dict[tuple[str, str], str]:
+def revoked_keys(
+    access: KafkaAccess, reference_topic: str, timeout: float = 30.0
+) -> dict[tuple[str, str], str]:
     """(body, key id) -> the reason, for every key the router has taken a revocation of."""
-    events = reference_events(bootstrap, reference_topic, timeout)
+    events = reference_events(access, reference_topic, timeout)
     return {
         (str(e["payload"]["body_id"]), str(e["payload"]["key_id"])): str(e["payload"]["reason"])
         for e in events
@@ -83,10 +106,33 @@ def revoked_keys(bootstrap: str, reference_topic: str, timeout: float = 30.0) ->
     }
 
 
-def read_topic(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[dict[str, Any]]:
+def active_bodies(access: KafkaAccess, reference_topic: str) -> set[str]:
+    """The bodies registered on the log and not retired: a body whose every key is revoked is retired."""
+    events = reference_events(access, reference_topic)
+    bodies = {str(e["payload"]["body_id"]) for e in events if e.get("event_type") == "BodyRegistered"}
+    keys: dict[str, set[str]] = {}
+    revoked: dict[str, set[str]] = {}
+    for e in events:
+        p = e.get("payload", {})
+        if e.get("event_type") == "SigningKeyRegistered":
+            keys.setdefault(p["body_id"], set()).add(p["key_id"])
+        elif e.get("event_type") == "SigningKeyRevoked":
+            revoked.setdefault(p["body_id"], set()).add(p["key_id"])
+    return {b for b in bodies if not keys.get(b) or not keys[b] <= revoked.get(b, set())}
+
+
+def sync_acls(container: Container) -> tuple[set[Grant], set[Grant]]:
+    """Make the broker's ACLs on this bus match the registry on the log: grants for the services
+    and every active body, none for a retired one. Returns (added, removed)."""
+    operator = container.access(OPERATOR)
+    bodies = sorted(active_bodies(operator, container.topics.reference) | {container.settings.registrar_body})
+    return container.admit_principals(bodies, remove_others=True)
+
+
+def read_topic(access: KafkaAccess, topic: str, timeout_ms: int = 2000) -> list[dict[str, Any]]:
     """Every record on ``topic`` (committed only), as JSON objects, oldest first per partition."""
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **access.kafka_python(),
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",

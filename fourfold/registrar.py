@@ -16,6 +16,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from fourfold.acl import RESERVED
 from schemas import Payload, Subject
 from schemas.enums import SubjectKind
 from schemas.events.reference import (
@@ -128,6 +129,8 @@ def _check_section(section: str, cls: type[Payload], id_field: str, entries: lis
             cls.model_validate(entry, strict=False)
         except ValidationError as exc:
             problems += [Problem(place, _field(error["loc"]), _rule(error, cls)) for error in exc.errors()]
+        if section == "bodies" and entry.get(id_field) in RESERVED:
+            problems.append(Problem(place, id_field, "is the name of one of the broker's own principals"))
         parts = [entry.get(f) for f in _identity(section, id_field)]
         key = tuple(part for part in parts if isinstance(part, str))
         if len(key) < len(parts):

@@ -83,9 +83,16 @@ def translate(exc: BaseException, topic: str, *, event_ids: Iterable[uuid.UUID] 
         return exc
     ids = tuple(event_ids)
     if isinstance(exc, AUTHENTICATION_ERRORS):
-        return NotAuthenticated(f"the cluster refused this client's credentials: {exc}", event_ids=ids)
+        return NotAuthenticated(
+            f"the broker refused this client's credentials (a wrong password or an unknown principal): {exc}",
+            event_ids=ids,
+        )
     if isinstance(exc, AUTHORISATION_ERRORS):
-        return NotAuthorised(f"not authorised to write to {topic!r}: {exc}", event_ids=ids)
+        return NotAuthorised(
+            f"the broker refused: this principal may not publish to {topic!r}, only the body whose"
+            f" ingest topic it is may ({type(exc).__name__})",
+            event_ids=ids,
+        )
     if isinstance(exc, kafka_errors.UnknownTopicOrPartitionError):
         return TopicMissing(f"topic {topic!r} does not exist", event_ids=ids)
     if isinstance(exc, kafka_errors.KafkaConnectionError):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka import errors as kafka_errors
 from kafka.producer.future import FutureRecordMetadata
 
@@ -97,11 +98,11 @@ class KafkaLink:
 
     def _connect(self) -> KafkaProducer:
         timeouts = {"bootstrap_timeout_ms": self._connect_ms, "max_block_ms": self._connect_ms}
-        with _watch_authentication() as refused:
+        with _watch_authentication() as watch:
             try:
                 producer = KafkaProducer(bootstrap_servers=self._bootstrap, **{**timeouts, **self._config})
             except kafka_errors.KafkaError as exc:
-                raise self._unreachable(exc, refused) from exc
+                raise self._unreachable(exc, watch) from exc
         try:
             self._check_topic()
         except PublishError:
@@ -123,16 +124,36 @@ class KafkaLink:
             raise translate(exc, self.topic) from exc
         finally:
             consumer.close()
+        if not partitions and self._refused_topic(client):
+            raise translate(kafka_errors.TopicAuthorizationFailedError(self.topic), self.topic)
         if not partitions:
             raise TopicMissing(
                 f"topic {self.topic!r} does not exist (or this client may not describe it);"
                 " ask the bus operator to create the body's ingest topic"
             )
 
-    def _unreachable(self, exc: BaseException, refused: list[BaseException]) -> PublishError:
-        if refused:
+    def _refused_topic(self, client: dict[str, Any]) -> bool:
+        """Whether the broker refuses this principal the topic (it then says so whether or not the
+        topic exists); a listing of all topics only leaves it out."""
+        settings = {k: v for k, v in client.items() if k in KafkaAdminClient.DEFAULT_CONFIG}
+        admin = KafkaAdminClient(bootstrap_servers=self._bootstrap, **settings)
+        try:
+            [described] = admin.describe_topics([self.topic])
+        except kafka_errors.KafkaError:
+            return False
+        finally:
+            admin.close()
+        return bool(described.get("error_code") == kafka_errors.TopicAuthorizationFailedError.errno)
+
+    def _unreachable(self, exc: BaseException, watch: _AuthenticationWatch) -> PublishError:
+        if watch.refused:
             return NotAuthenticated(
-                f"the cluster at {self._bootstrap} refused this client's credentials: {refused[-1]!r}"
+                f"the cluster at {self._bootstrap} refused this client's credentials: {watch.refused[-1]!r}"
+            )
+        if watch.dropped and str(self._config.get("security_protocol", "")).startswith("SASL"):
+            return NotAuthenticated(
+                f"the cluster at {self._bootstrap} refused this client's credentials: it closed the"
+                " connection while this client authenticated (a wrong password, or an unknown principal)"
             )
         if isinstance(exc, kafka_errors.KafkaTimeoutError | kafka_errors.KafkaConnectionError):
             return BrokerUnavailable(
@@ -160,6 +181,9 @@ def _close_when_expired(producer: KafkaProducer) -> None:
         log.warning("closing an abandoned Kafka producer failed: %s", exc)
 
 
+_DROPPED_AFTER_HELLO = re.compile(r"broker_version=\(\d.*Connection lost: .*socket disconnected")
+
+
 class _AuthenticationWatch(logging.Handler):
     """Collects the authentication failures kafka-python logs while it bootstraps (it then only
     says that bootstrapping timed out)."""
@@ -167,20 +191,26 @@ class _AuthenticationWatch(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.ERROR)
         self.refused: list[BaseException] = []
+        self.dropped: list[BaseException] = []
+        """Connections the broker closed after it had answered (its version is known): with SASL,
+        how Kafka turns away a wrong password, which kafka-python 3.0 does not report as such."""
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args if isinstance(record.args, tuple) else ()
         self.refused.extend(a for a in args if isinstance(a, AUTHENTICATION_ERRORS))
-        if isinstance(record.msg, str) and "SaslHandshake failed" in record.msg:
-            self.refused.append(kafka_errors.IllegalSaslStateError(record.getMessage()))
+        message = record.getMessage()
+        if "SaslHandshake failed" in message:
+            self.refused.append(kafka_errors.IllegalSaslStateError(message))
+        elif _DROPPED_AFTER_HELLO.search(message):
+            self.dropped.append(kafka_errors.KafkaConnectionError(message))
 
 
 @contextmanager
-def _watch_authentication() -> Iterator[list[BaseException]]:
+def _watch_authentication() -> Iterator[_AuthenticationWatch]:
     logger = logging.getLogger("kafka.net.connection")
     watch = _AuthenticationWatch()
     logger.addHandler(watch)
     try:
-        yield watch.refused
+        yield watch
     finally:
         logger.removeHandler(watch)

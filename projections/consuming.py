@@ -10,6 +10,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from projections.batch import Record
 from schemas import Topics
+from schemas.access import KafkaAccess
 
 FAST_CRC = importlib.util.find_spec("crc32c") is not None
 """Whether kafka-python can check record-batch CRCs in C. Its pure-Python CRC32C costs more than
@@ -18,10 +19,10 @@ the broker (which checks every batch it appends) and to parsing: a damaged recor
 is kept in ``unreadable_records``; the read models can always be rebuilt by replay."""
 
 
-def consumer(bootstrap_servers: str, **config: Any) -> KafkaConsumer:
+def consumer(access: KafkaAccess, **config: Any) -> KafkaConsumer:
     """Reads committed records only, outside any consumer group: offsets live in the database."""
     return KafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **access.kafka_python(),
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",

@@ -13,6 +13,7 @@ from projections.batch import Intake, apply_batch
 from projections.consuming import consumer, end_offsets, polled, projected_partitions
 from projections.db import create_schema, load_positions
 from schemas import Topics
+from schemas.access import KafkaAccess
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ class Projector:
     def __init__(
         self,
         engine: Engine,
-        bootstrap_servers: str,
+        access: KafkaAccess,
         intake: Intake,
         *,
         batch_size: int = 1000,
@@ -35,7 +36,7 @@ class Projector:
         self._topics = intake.topics
         self._batch_size = batch_size
         self._on_caught_up = on_caught_up
-        self._consumer = consumer(bootstrap_servers, max_poll_records=batch_size)
+        self._consumer = consumer(access, max_poll_records=batch_size)
         self._assigned: set[TopicPartition] = set()
         self._saved: dict[TopicPartition, int] = {}
         self._last_refresh = 0.0
@@ -103,9 +104,9 @@ class Projector:
         self._assigned = wanted
 
 
-def behind(engine: Engine, bootstrap_servers: str, topics: Topics) -> int:
+def behind(engine: Engine, access: KafkaAccess, topics: Topics) -> int:
     """How many offsets the read models in ``engine`` are behind the log and inboxes (0: caught up)."""
-    kafka = consumer(bootstrap_servers)
+    kafka = consumer(access)
     try:
         ends = end_offsets(kafka, projected_partitions(kafka, topics))
     finally:

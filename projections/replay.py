@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from projections.batch import Intake, Record, apply_batch
 from projections.consuming import consumer, end_offsets, polled, projected_partitions
 from projections.db import create_schema
+from schemas.access import KafkaAccess
 
 Progress = Callable[[int, int], None]
 """Called with (records passed, records to pass) as the replay goes."""
@@ -53,7 +54,7 @@ def stop_offsets(
 
 def replay(
     engine: Engine,
-    bootstrap_servers: str,
+    access: KafkaAccess,
     intake: Intake,
     *,
     as_of: datetime | None = None,
@@ -62,7 +63,7 @@ def replay(
 ) -> ReplayResult:
     """Rebuild the read models in ``engine`` (which should be empty) from the start of every partition."""
     create_schema(engine)
-    kafka = consumer(bootstrap_servers, max_poll_records=batch_size, fetch_max_bytes=64 * 1024 * 1024)
+    kafka = consumer(access, max_poll_records=batch_size, fetch_max_bytes=64 * 1024 * 1024)
     try:
         partitions = projected_partitions(kafka, intake.topics)
         kafka.assign(sorted(partitions))

@@ -10,6 +10,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from schemas import Envelope, EventError, decode_event
+from schemas.access import KafkaAccess
 from schemas.seal import Seal, refused
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,8 @@ class TopicFeed:
     ``caught_up()`` waits until it has applied everything committed to the topic so far.
     """
 
-    def __init__(
-        self, bootstrap_servers: str, topic: str, apply: Callable[[Envelope[Any]], object], seal: Seal
-    ):
-        self._bootstrap = bootstrap_servers
+    def __init__(self, access: KafkaAccess, topic: str, apply: Callable[[Envelope[Any]], object], seal: Seal):
+        self._access = access
         self.topic = topic
         self._apply = apply
         self._seal = seal
@@ -40,7 +39,7 @@ class TopicFeed:
     async def run(self) -> None:
         consumer = self._consumer = AIOKafkaConsumer(
             self.topic,
-            bootstrap_servers=self._bootstrap,
+            **self._access.aiokafka(),
             group_id=None,
             enable_auto_commit=False,
             isolation_level="read_committed",

@@ -14,6 +14,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from fourfold.registrar import DEMO_REGISTRY, correlation_of, load_registry_file, reference_facts
 from schemas import Envelope, Payload, SigningKey, Subject, Topics, encode_event, new_event, sign_event
+from schemas.access import KafkaAccess
 from schemas.anchors import Anchor
 from schemas.categories import FindingCategory
 from schemas.enums import Classification, Handling, HowFound, Severity, SubjectKind
@@ -181,11 +182,13 @@ def demo_bench(path: Path = DEMO_REGISTRY, policy: Policy | None = None) -> Benc
     return Bench(registry, keys, router)
 
 
-def read_records(bootstrap: str, topics: Iterable[str], *, committed: bool = True) -> list[tuple[str, bytes]]:
+def read_records(
+    access: KafkaAccess, topics: Iterable[str], *, committed: bool = True
+) -> list[tuple[str, bytes]]:
     """(topic, value) of every record on ``topics`` up to their current end, oldest first per
     partition; with ``committed=False`` also records of aborted and open transactions."""
     consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **access.kafka_python(),
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed" if committed else "read_uncommitted",

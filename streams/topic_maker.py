@@ -15,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
 
 from schemas import Topics
+from schemas.access import KafkaAccess
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,8 @@ TOPIC_ALREADY_EXISTS = 36
 class TopicMaker:
     """One per worker; connects on first use."""
 
-    def __init__(self, bootstrap_servers: str, topics: Topics, *, partitions: int, replication_factor: int):
-        self._bootstrap = bootstrap_servers
+    def __init__(self, access: KafkaAccess, topics: Topics, *, partitions: int, replication_factor: int):
+        self._access = access
         self._topics = topics
         self._partitions = partitions
         self._replication = replication_factor
@@ -59,7 +60,7 @@ class TopicMaker:
 
     async def _connect(self) -> AIOKafkaAdminClient:
         if self._admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+            admin = AIOKafkaAdminClient(**self._access.aiokafka())
             await admin.start()
             self._admin = admin
         return self._admin
