@@ -20,7 +20,9 @@ from kafka import KafkaProducer
 from sqlalchemy import BigInteger, DateTime, String, Text, create_engine, make_url, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from fourfold.acl import OPERATOR, PROJECTOR
 from fourfold.bootstrap import Container
+from fourfold.operations import provision
 from fourfold.registrar import DEMO_REGISTRY, body_ids, load_registry_file
 from fourfold.settings import Settings
 from projections.batch import read_logged
@@ -67,7 +69,7 @@ def publish(container: Container) -> tuple[int, int]:
     key = SigningKey.generate("bench:1")
     events = reference_history(DEMO_REGISTRY) + [e for i in range(STORIES) for e in history(f"s{i}")]
     producer = KafkaProducer(
-        bootstrap_servers=container.settings.bootstrap_servers,
+        **container.access(OPERATOR).kafka_python(),
         acks="all",
         linger_ms=20,
         batch_size=256 * 1024,
@@ -89,19 +91,18 @@ def ours(container: Container, url: str) -> tuple[float, str]:
     """Records per second of a full replay into ``url``, and the digest it reached."""
     store = ReadStore(url)
     engine = store.engine()
-    result = replay(
-        engine, container.settings.bootstrap_servers, sealed_intake(container.topics), batch_size=5000
-    )
+    result = replay(engine, container.access(PROJECTOR), sealed_intake(container.topics), batch_size=5000)
     found = digest(engine)
     store.dispose()
     return result.rate, found
 
 
 def naive(container: Container, url: str) -> float:
-    """Records per second of the naive loop over the first NAIVE_RECORDS records."""
+    """Records per second of the naive loop over the first NAIVE_RECORDS records, read as the
+    projector reads them."""
     engine = make_engine(url)
     Base.metadata.create_all(engine)
-    kafka = consumer(container.settings.bootstrap_servers, max_poll_records=500)
+    kafka = consumer(container.access(PROJECTOR), max_poll_records=500)
     try:
         partitions = projected_partitions(kafka, container.topics)
         kafka.assign(sorted(partitions))
@@ -174,8 +175,7 @@ def main() -> None:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     container = Container(base.model_copy(update={"topic_prefix": prefix, "log_level": "WARNING"}))
     container.ensure_broker()
-    container.admin.ensure_core()
-    container.admin.ensure_body(body_ids(load_registry_file(DEMO_REGISTRY)))
+    provision(container, body_ids(load_registry_file(DEMO_REGISTRY)))  # and the projector's principal
     began = time.perf_counter()
     events, records = publish(container)
     print(f"{events:,} events, {records:,} records (log + inbox deliveries) on {prefix}.*,")
@@ -208,7 +208,7 @@ def main() -> None:
 def _drop_topics(container: Container) -> None:
     from kafka import KafkaAdminClient
 
-    admin = KafkaAdminClient(bootstrap_servers=container.settings.bootstrap_servers)
+    admin = KafkaAdminClient(**container.access(OPERATOR).kafka_python())
     try:
         names = [n for n in admin.list_topics() if n.startswith(f"{container.topics.prefix}.")]
         admin.delete_topics(names)

@@ -28,6 +28,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from fourfold.acl import OPERATOR  # noqa: E402
 from fourfold.bootstrap import Container  # noqa: E402
 from fourfold.operations import publish_registry  # noqa: E402
 from fourfold.processes import Child  # noqa: E402
@@ -83,7 +84,7 @@ def workload(n: int) -> list[Envelope[Any]]:
 
 
 def publish_backlog(container: Container, events: list[Envelope[Any]]) -> None:
-    producer = KafkaProducer(bootstrap_servers=container.settings.bootstrap_servers, linger_ms=20, acks="all")
+    producer = KafkaProducer(**container.access(OPERATOR).kafka_python(), linger_ms=20, acks="all")
     keys = {body: container.keys.load(body) for body in {e.source_body for e in events}}
     for e in events:
         raw = encode_event(sign_event(e, keys[e.source_body]))
@@ -95,7 +96,7 @@ def publish_backlog(container: Container, events: list[Envelope[Any]]) -> None:
 def log_span(container: Container) -> tuple[Counter[str], float]:
     """Event types on the log after the registry, and seconds from the first such record to the last."""
     consumer = KafkaConsumer(
-        bootstrap_servers=container.settings.bootstrap_servers,
+        **container.access(OPERATOR).kafka_python(),
         group_id=None,
         isolation_level="read_committed",
     )
@@ -119,9 +120,9 @@ def log_span(container: Container) -> tuple[Counter[str], float]:
 
 
 def router_done(container: Container) -> bool:
-    topics = container.topics
-    admin = KafkaAdminClient(bootstrap_servers=container.settings.bootstrap_servers)
-    consumer = KafkaConsumer(bootstrap_servers=container.settings.bootstrap_servers, group_id=None)
+    topics, operator = container.topics, container.access(OPERATOR)
+    admin = KafkaAdminClient(**operator.kafka_python())
+    consumer = KafkaConsumer(**operator.kafka_python(), group_id=None)
     try:
         group = f"{topics.prefix}-router"
         committed = admin.list_group_offsets({group: None}).get(group, {})
@@ -143,18 +144,18 @@ def wait(condition: Any, what: str, started: float, child: Child) -> None:
 
 async def plain_loop(container: Container, sources: list[str], n: int) -> float:
     """Events per second of consume -> produce with aiokafka, no processing, same backlog."""
-    bootstrap = container.settings.bootstrap_servers
+    operator = container.access(OPERATOR)
     out = f"{container.topics.prefix}.bench-plain-out"
     container.admin.ensure([out])
     consumer = AIOKafkaConsumer(
         *sources,
-        bootstrap_servers=bootstrap,
+        **operator.aiokafka(),
         group_id=f"{container.topics.prefix}-plain",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         max_poll_records=1000,
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(**operator.aiokafka(), acks="all", linger_ms=5)
     await consumer.start()
     await producer.start()
     try:
@@ -177,6 +178,8 @@ async def plain_loop(container: Container, sources: list[str], n: int) -> float:
 def main() -> None:
     started = time.monotonic()
     home = Path(tempfile.mkdtemp(prefix="fourfold-bench-"))
+    base = Settings()
+    base = base.model_copy(update={"home": ROOT / base.home})
     settings = Settings(
         home=home,
         topic_prefix=f"bench{uuid.uuid4().hex[:8]}",
@@ -184,11 +187,12 @@ def main() -> None:
         clock_interval=0,
         router_session_timeout=10,
         log_level="WARNING",
+        kafka_credentials_dir=base.credentials_dir,  # the shared broker's passwords and CA, not this home's
+        kafka_ca_file=base.ca_file,
     )
-    base = Settings()
     if base.uses_local_broker:
         settings = settings.model_copy(update={"home": home, "kafka_port": base.kafka_port})
-        Container(base.model_copy(update={"home": ROOT / base.home})).ensure_broker()
+        Container(base).ensure_broker()
     container = Container(settings)
     container.trust.init()
     publish_registry(container, DEMO_REGISTRY)
@@ -203,7 +207,7 @@ def main() -> None:
         child.stop()
     sources = sorted({container.topics.ingest(e.source_body) for e in events})
     plain = asyncio.run(plain_loop(container, sources, EVENTS))
-    refused = len(read_records(settings.bootstrap_servers, [container.topics.quarantine]))
+    refused = len(read_records(container.access(OPERATOR), [container.topics.quarantine]))
     types, seconds = log_span(container)
     routed = EVENTS / seconds
     print(
@@ -217,7 +221,7 @@ def main() -> None:
 
 
 def _delete_topics(container: Container) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=container.settings.bootstrap_servers)
+    admin = KafkaAdminClient(**container.access(OPERATOR).kafka_python())
     try:
         admin.delete_topics([t for t in admin.list_topics() if t.startswith(container.topics.prefix)])
     finally:

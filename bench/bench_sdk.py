@@ -22,14 +22,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
 from prometheus_client import CollectorRegistry
 
+from fourfold.acl import OPERATOR
 from fourfold.bootstrap import Container
 from fourfold.settings import Settings
 from producers import PRODUCER_DEFAULTS, Publisher, SdkMetrics
 from schemas import Payload, SigningKey, Topics
+from schemas.access import KafkaAccess
 from schemas.categories import FindingCategory
 from schemas.enums import HowFound, Severity
 from schemas.events.clues import SupervisionFindingRecorded
@@ -46,9 +49,13 @@ def main() -> int:
     if not re.match(r"^(127\.0\.0\.1|localhost):\d+$", bootstrap):
         print(f"refusing to benchmark a non-loopback cluster: {bootstrap}", file=sys.stderr)
         return 2
-    topics = Topics(f"bench{uuid.uuid4().hex[:10]}")
-    names = {k: topics.ingest(f"{BODY}-{k}") for k in ("direct", "outbox", "raw", "java")}
+    topics = container.topics
+    bodies = {k: f"{BODY}-{k}" for k in ("direct", "outbox", "raw", "java")}
+    names = {k: topics.ingest(body) for k, body in bodies.items()}
+    container.admit_principals(list(bodies.values()))  # each contender publishes as a body of its own
     container.admin.ensure(names.values())
+    access = {k: container.access(body) for k, body in bodies.items()}
+    limit = container.settings.max_event_bytes
     key = SigningKey.generate(f"{BODY}:1")
     at = datetime.now(UTC)
     payloads = [_payload(i) for i in range(args.events)]
@@ -61,16 +68,20 @@ def main() -> int:
         paired: list[float] = []
         for round_ in range(args.rounds):
             print(f"round {round_ + 1}:")
-            raw = _best(results, "raw kafka-python", _raw(bootstrap, names["raw"], records))
-            direct = _best(results, "SDK direct", _sdk(key, bootstrap, topics, "direct", payloads, at, None))
+            raw = _best(results, "raw kafka-python", _raw(access["raw"], names["raw"], records, limit))
+            direct = _best(
+                results, "SDK direct", _sdk(key, access["direct"], topics, "direct", payloads, at, None)
+            )
             outbox = workdir / f"outbox{round_}.db"
-            _best(results, "SDK outbox", _sdk(key, bootstrap, topics, "outbox", payloads, at, outbox))
+            _best(results, "SDK outbox", _sdk(key, access["outbox"], topics, "outbox", payloads, at, outbox))
             paired.append(direct / raw)
-        java = _producer_performance(container, bootstrap, names["java"], args.java_records, size)
+        java = _producer_performance(
+            container, access["java"], names["java"], args.java_records, size, workdir
+        )
         _report(results, java, paired)
         _report_own_work(_own_work(key, bootstrap, topics, payloads, at), results["raw kafka-python"])
     finally:
-        _delete_topics(bootstrap, list(names.values()))
+        _delete_topics(container.access(OPERATOR), list(names.values()))
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
@@ -86,7 +97,8 @@ def _arguments() -> argparse.Namespace:
 
 
 def _settings() -> Settings:
-    settings = Settings()
+    """The environment's settings, on topics of this run's own (a unique prefix)."""
+    settings = Settings().model_copy(update={"topic_prefix": f"bench{uuid.uuid4().hex[:10]}"})
     if settings.uses_local_broker and not settings.home.is_absolute():
         root = Path(__file__).resolve().parent.parent
         settings = settings.model_copy(update={"home": root / settings.home})
@@ -125,8 +137,13 @@ def _timed(run: Callable[[], None], count: int) -> tuple[float, float]:
     return count / (time.perf_counter() - began), (time.process_time() - cpu) / count * 1e6
 
 
-def _raw(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> tuple[float, float]:
-    producer = KafkaProducer(bootstrap_servers=bootstrap, **PRODUCER_DEFAULTS)
+def _raw(
+    access: KafkaAccess, topic: str, records: list[tuple[bytes, bytes]], max_event_bytes: int
+) -> tuple[float, float]:
+    """kafka-python configured as the SDK configures it: the same TLS and SASL, and batches within
+    the ingest topic's limit (the broker refuses a larger batch)."""
+    batch_size = min(PRODUCER_DEFAULTS["batch_size"], max_event_bytes)
+    producer = KafkaProducer(**access.kafka_python(), **{**PRODUCER_DEFAULTS, "batch_size": batch_size})
     producer.send(topic, key=b"warm-up", value=records[0][1]).get(timeout=30)
 
     def run() -> None:
@@ -142,14 +159,22 @@ def _raw(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> tupl
 
 def _sdk(
     key: SigningKey,
-    bootstrap: str,
+    access: KafkaAccess,
     topics: Topics,
     kind: str,
     payloads: list[SupervisionFindingRecorded],
     at: datetime,
     outbox: Path | None,
 ) -> tuple[float, float]:
-    publisher = Publisher(f"{BODY}-{kind}", key, bootstrap, topics=topics, outbox=outbox, metrics=_metrics())
+    publisher = Publisher(
+        f"{BODY}-{kind}",
+        key,
+        access.bootstrap_servers,
+        topics=topics,
+        outbox=outbox,
+        metrics=_metrics(),
+        producer_config=access.security(),
+    )
     publisher.publish(payloads[0], occurred_at=at)
     publisher.flush()
 
@@ -165,18 +190,21 @@ def _sdk(
 
 
 def _producer_performance(
-    container: Container, bootstrap: str, topic: str, records: int, size: int
+    container: Container, access: KafkaAccess, topic: str, records: int, size: int, workdir: Path
 ) -> float | None:
-    """Kafka's own producer benchmark, with the jars the local broker runs on."""
+    """Kafka's own producer benchmark, with the jars the local broker runs on, as a body of its own
+    (the same TLS and SASL as the Python contenders)."""
     libs = container.local_broker.libs
     java = shutil.which("java")
     if java is None or not any(libs.glob("kafka-tools-*.jar")):
         print(f"ProducerPerformance skipped: no java or no kafka-tools jar in {libs}")
         return None
+    config = workdir / "producer.properties"  # in a 0700 directory: it may hold the body's password
+    config.write_text("".join(f"{k}={v}\n" for k, v in _java_client(access).items()))
     command = [
         java, "-Xmx512m", "-cp", f"{libs}/*", "org.apache.kafka.tools.ProducerPerformance",
         "--topic", topic, "--num-records", str(records), "--record-size", str(size),
-        "--throughput", "-1", "--producer-props", f"bootstrap.servers={bootstrap}", "acks=all",
+        "--throughput", "-1", "--producer.config", str(config), "--producer-props", "acks=all",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)
     match = re.findall(r"(\d+) records sent, ([\d.]+) records/sec", result.stdout)
@@ -184,6 +212,22 @@ def _producer_performance(
         print(f"ProducerPerformance failed ({result.returncode}): {(result.stdout + result.stderr)[-500:]}")
         return None
     return float(match[-1][1])
+
+
+def _java_client(access: KafkaAccess) -> dict[str, Any]:
+    """``access`` as the Java client's properties."""
+    props: dict[str, Any] = {"bootstrap.servers": access.bootstrap_servers}
+    security = access.security()
+    if security:
+        props |= {
+            "security.protocol": security["security_protocol"],
+            "sasl.mechanism": security["sasl_mechanism"],
+            "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required"
+            f' username="{access.principal}" password="{access.password}";',
+        }
+        if access.cafile:
+            props |= {"ssl.truststore.type": "PEM", "ssl.truststore.location": str(access.cafile)}
+    return props
 
 
 def _best(results: dict[str, float], name: str, measured: tuple[float, float]) -> float:
@@ -252,8 +296,8 @@ def _report_own_work(own: dict[str, float], raw: float) -> None:
     )
 
 
-def _delete_topics(bootstrap: str, names: list[str]) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+def _delete_topics(operator: KafkaAccess, names: list[str]) -> None:
+    admin = KafkaAdminClient(**operator.kafka_python())
     try:
         admin.delete_topics(names)
     finally:

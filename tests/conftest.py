@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from fourfold.acl import OPERATOR
 from fourfold.bootstrap import Container
 from fourfold.demo import wait_for
 from fourfold.operations import publish_registry, read_topic
@@ -17,6 +18,7 @@ from fourfold.processes import Child
 from fourfold.registrar import DEMO_REGISTRY
 from fourfold.settings import Settings
 from projections.inbox import inbox_of
+from schemas.access import KafkaAccess
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +36,12 @@ def base_settings() -> Settings:
 def bootstrap(base_settings: Settings) -> str:
     """Bootstrap servers of the real broker: the configured cluster, or the local one (started once)."""
     return Container(base_settings).ensure_broker()
+
+
+@pytest.fixture(scope="session")
+def operator(base_settings: Settings, bootstrap: str) -> KafkaAccess:
+    """The broker's operator (a super user): for tests that read or write topics directly."""
+    return Container(base_settings).access(OPERATOR)
 
 
 @pytest.fixture
@@ -80,6 +88,8 @@ def bus_settings(base_settings: Settings, bootstrap: str, prefix: str, tmp_path:
     return base_settings.model_copy(
         update={
             "kafka_bootstrap": bootstrap,
+            "kafka_credentials_dir": base_settings.credentials_dir,
+            "kafka_ca_file": base_settings.ca_file,
             "topic_prefix": prefix,
             "home": tmp_path / "home",
             "database_url": None,
@@ -140,7 +150,7 @@ class RunningBus:
             publisher.send_raw(key, value)
 
     def records(self, topic: str) -> list[dict[str, Any]]:
-        return read_topic(self.settings.bootstrap_servers, topic, timeout_ms=500)
+        return read_topic(self.container.access(OPERATOR), topic, timeout_ms=500)
 
     def inbox(self, body_id: str) -> list[dict[str, Any]]:
         return inbox_of(self.container.engine, body_id)

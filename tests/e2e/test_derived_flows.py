@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fourfold.acl import OPERATOR
 from fourfold.demo import scenario
 from fourfold.settings import Settings
 from schemas import Envelope, Subject
@@ -60,7 +61,7 @@ def finding(
 
 
 def records(bus: Any, topic: str) -> list[dict[str, Any]]:
-    return [json.loads(value) for _, value in read_records(bus.settings.bootstrap_servers, [topic])]
+    return [json.loads(value) for _, value in read_records(bus.container.access(OPERATOR), [topic])]
 
 
 def logged(bus: Any, event_type: str) -> list[dict[str, Any]]:

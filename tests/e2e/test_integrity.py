@@ -17,6 +17,7 @@ import pytest
 from kafka import KafkaProducer
 from sqlalchemy import select
 
+from fourfold.acl import OPERATOR
 from projections.batch import integrity_failures
 from projections.clues import clues as clue_table
 from schemas import Envelope, SigningKey, Subject, encode_event, new_event, sign_event
@@ -62,9 +63,12 @@ def follow_up(payload: Any, source: str, matter: str, at: datetime) -> Envelope[
     )
 
 
-def raw_write(bus: RunningBus, topic: str, value: bytes, key: bytes = b"x", **config: Any) -> None:
-    """Write straight onto a topic, as any local process that reaches the broker can."""
-    producer = KafkaProducer(bootstrap_servers=bus.settings.bootstrap_servers, **config)
+def raw_write(
+    bus: RunningBus, topic: str, value: bytes, key: bytes = b"x", *, principal: str = OPERATOR, **config: Any
+) -> None:
+    """Write straight onto a topic as ``principal``: by default the operator, who may write anywhere
+    (what the broker's ACLs keep every body from), so the checks behind them are what is tested."""
+    producer = KafkaProducer(**bus.container.access(principal).kafka_python(), **config)
     try:
         producer.send(topic, key=key, value=value).get(timeout=30)
     finally:
@@ -302,7 +306,7 @@ def test_an_oversized_record_is_refused_or_quarantined_in_bounds_and_the_router_
     bus = running_bus.start(projector=False)
     topic = bus.container.topics.ingest("yuzhong-letters")
     try:
-        raw_write(bus, topic, b"\x01" * 200_000, max_request_size=1 << 20)
+        raw_write(bus, topic, b"\x01" * 200_000, principal="yuzhong-letters", max_request_size=1 << 20)
     except Exception as exc:  # the broker's own size limit on ingest topics refuses it outright
         assert "MessageSizeTooLarge" in type(exc).__name__ or "too large" in str(exc).lower()
     else:
@@ -312,7 +316,7 @@ def test_an_oversized_record_is_refused_or_quarantined_in_bounds_and_the_router_
         [record] = [q for q in quarantined(bus) if q["reason"] == "too_large"]
         assert record["raw_length"] == 200_000 and len(record["raw"]) <= 512
     near_limit = b"\x01" * (bus.settings.max_event_bytes - 200)
-    raw_write(bus, topic, near_limit)
+    raw_write(bus, topic, near_limit, principal="yuzhong-letters")
     bus.wait_until(
         lambda: any(q.get("raw_length") == len(near_limit) for q in quarantined(bus)),
         60,

@@ -18,6 +18,7 @@ import pytest
 from kafka import TopicPartition
 from sqlalchemy import func, select
 
+from fourfold.acl import OPERATOR, PROJECTOR
 from fourfold.processes import Child
 from fourfold.settings import Settings
 from projections import queries
@@ -89,8 +90,9 @@ def _publish_and_settle(bus, tag: str) -> str:
     wanted = {str(s.event.event_id) for s in steps}
     bus.wait_until(lambda: wanted <= _applied(bus), 120, f"the projector to apply story {tag!r}")
     engine, topics, last = bus.container.engine, bus.container.topics, None
+    projector = bus.container.access(PROJECTOR)
     while True:
-        bus.wait_until(lambda: behind(engine, bus.settings.bootstrap_servers, topics) == 0, 60, "catching up")
+        bus.wait_until(lambda: behind(engine, projector, topics) == 0, 60, "catching up")
         now = digest(engine)
         if now == last:
             return now
@@ -195,7 +197,7 @@ def _finding(i: int) -> SupervisionFindingRecorded:
 
 def _log_positions(bus) -> list[tuple[int, int, str]]:
     """(partition, offset, event id) of every record on the log."""
-    kafka = consumer(bus.settings.bootstrap_servers, consumer_timeout_ms=1000)
+    kafka = consumer(bus.container.access(OPERATOR), consumer_timeout_ms=1000)
     try:
         topic = bus.container.topics.log
         kafka.assign([TopicPartition(topic, p) for p in kafka.partitions_for_topic(topic) or ()])
@@ -248,10 +250,8 @@ def test_a_projector_killed_mid_batch_and_restarted_counts_nothing_twice(running
     assert ids == {event_id for p, o, event_id in log if o < stored.get((topic, p), 0)}
 
     bus.children.append(Child("projector-2", ["project"], bus.log_dir, env=bus.settings.to_env()))
-    topics = bus.container.topics
-    bus.wait_until(
-        lambda: behind(engine, bus.settings.bootstrap_servers, topics) == 0, 60, "the restart to catch up"
-    )
+    topics, projector = bus.container.topics, bus.container.access(PROJECTOR)
+    bus.wait_until(lambda: behind(engine, projector, topics) == 0, 60, "the restart to catch up")
     assert findings_applied() == total
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(log_events)) == len({e for _, _, e in log})

@@ -22,10 +22,12 @@ from typing import Any
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
+from fourfold.acl import OPERATOR
 from fourfold.bootstrap import Container
 from fourfold.processes import Child
 from fourfold.settings import Settings
 from schemas import Envelope, SigningKey, Subject, encode_event, new_event, sign_event
+from schemas.access import KafkaAccess
 from schemas.catalogue import REFERENCE_TYPES
 from schemas.categories import FindingCategory
 from schemas.enums import HowFound, Severity, SubjectKind
@@ -58,12 +60,17 @@ def bus_settings(bus_settings: Settings) -> Settings:
 # -- reading what the router wrote ---------------------------------------------------------------
 
 
+def _operator(bus: Any) -> KafkaAccess:
+    """The tests read what the router wrote, and its group's offsets, as the operator."""
+    return bus.container.access(OPERATOR)
+
+
 @functools.cache
-def _topology(bootstrap: str, prefix: str) -> tuple[tuple[str, ...], tuple[TopicPartition, ...]]:
+def _topology(access: KafkaAccess, prefix: str) -> tuple[tuple[str, ...], tuple[TopicPartition, ...]]:
     """A started bus's inbox topics and ingest partitions; provisioned at start, fixed afterwards
     (asked once: each look at the shared broker's metadata costs a fraction of a second)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    admin = KafkaAdminClient(**access.kafka_python())
+    consumer = KafkaConsumer(**access.kafka_python(), group_id=None)
     try:
         names = admin.list_topics()
         inboxes = tuple(sorted(t for t in names if t.startswith(f"{prefix}.inbox.")))
@@ -77,21 +84,19 @@ def _topology(bootstrap: str, prefix: str) -> tuple[tuple[str, ...], tuple[Topic
 
 
 def inbox_topics(bus: Any) -> list[str]:
-    return list(_topology(bus.settings.bootstrap_servers, bus.container.topics.prefix)[0])
+    return list(_topology(_operator(bus), bus.container.topics.prefix)[0])
 
 
 def log_ids(bus: Any, *, committed: bool = True) -> list[str]:
     return [
         json.loads(v)["event_id"]
-        for _, v in read_records(
-            bus.settings.bootstrap_servers, [bus.container.topics.log], committed=committed
-        )
+        for _, v in read_records(_operator(bus), [bus.container.topics.log], committed=committed)
     ]
 
 
 def deliveries(bus: Any) -> list[tuple[str, str]]:
     """(recipient, event id) of every committed inbox record."""
-    records = read_records(bus.settings.bootstrap_servers, inbox_topics(bus))
+    records = read_records(_operator(bus), inbox_topics(bus))
     return [(d["recipient"], d["event"]["event_id"]) for d in (json.loads(v) for _, v in records)]
 
 
@@ -99,14 +104,14 @@ def digests(bus: Any) -> dict[str, set[str]]:
     """Digests of the committed records on the log (but reference data), the inboxes and the
     quarantine (its reason and refused bytes: where and when it was read differs per bus)."""
     topics = bus.container.topics
-    server = bus.settings.bootstrap_servers
+    operator = _operator(bus)
     log = [
         raw
-        for _, raw in read_records(server, [topics.log])
+        for _, raw in read_records(operator, [topics.log])
         if json.loads(raw)["event_type"] not in REFERENCE_TYPES
     ]
-    inboxes = [raw for _, raw in read_records(server, inbox_topics(bus))]
-    refused = [json.loads(raw) for _, raw in read_records(server, [topics.quarantine])]
+    inboxes = [raw for _, raw in read_records(operator, inbox_topics(bus))]
+    refused = [json.loads(raw) for _, raw in read_records(operator, [topics.quarantine])]
     quarantine = [json.dumps([q["reason"], q["raw"]]).encode() for q in refused]
     return {
         name: {hashlib.sha256(raw).hexdigest() for raw in records}
@@ -117,9 +122,10 @@ def digests(bus: Any) -> dict[str, set[str]]:
 def router_done(bus: Any) -> bool:
     """Whether the router's committed offsets have reached the end of every ingest topic."""
     prefix = bus.container.topics.prefix
-    _, tps = _topology(bus.settings.bootstrap_servers, prefix)
-    admin = KafkaAdminClient(bootstrap_servers=bus.settings.bootstrap_servers)
-    consumer = KafkaConsumer(bootstrap_servers=bus.settings.bootstrap_servers, group_id=None)
+    operator = _operator(bus)
+    _, tps = _topology(operator, prefix)
+    admin = KafkaAdminClient(**operator.kafka_python())
+    consumer = KafkaConsumer(**operator.kafka_python(), group_id=None)
     try:
         group = f"{prefix}-router"
         committed = admin.list_group_offsets({group: None}).get(group, {})
@@ -163,9 +169,7 @@ def publish_all(bus: Any, events: list[Envelope[Any]]) -> None:
 
 def assert_exactly_once(bus: Any, events: list[Envelope[Any]]) -> None:
     """Every clue and its transfer on the log once; seven deliveries each; nothing twice."""
-    logged = [
-        json.loads(v) for _, v in read_records(bus.settings.bootstrap_servers, [bus.container.topics.log])
-    ]
+    logged = [json.loads(v) for _, v in read_records(_operator(bus), [bus.container.topics.log])]
     ids = [e["event_id"] for e in logged]
     duplicated = [i for i, n in Counter(ids).items() if n > 1]
     assert duplicated == [], f"{len(duplicated)} events logged more than once"
@@ -254,8 +258,7 @@ def test_the_same_input_twice_gives_the_same_output(running_bus, bus_settings, p
         assert len(log_ids(bus)) == len(set(log_ids(bus)))
         assert digests(twin) == first  # an independent bus fed the same input: the same records
         types = [
-            json.loads(v)["event_type"]
-            for _, v in read_records(bus.settings.bootstrap_servers, [bus.container.topics.log])
+            json.loads(v)["event_type"] for _, v in read_records(_operator(bus), [bus.container.topics.log])
         ]
         assert {"ClueTransferred", "SystemicIssueDetected"} <= set(types)
     finally:
@@ -374,7 +377,7 @@ def _worker(bus: Any, name: str, port: int) -> Child:
 def _members(bus: Any) -> int:
     """How many workers are in the router's consumer group, once it is stable."""
     group = f"{bus.container.topics.prefix}-router"
-    admin = KafkaAdminClient(bootstrap_servers=bus.settings.bootstrap_servers)
+    admin = KafkaAdminClient(**_operator(bus).kafka_python())
     try:
         description = admin.describe_groups([group])[group]
         return len(description["members"]) if description["group_state"] == "Stable" else 0

@@ -57,8 +57,14 @@ def test_a_home_that_is_not_the_brokers_uses_the_broker_on_its_port(
     local_settings: Settings, bootstrap: str, tmp_path: Path
 ):
     """`fourfold worker` or `project` under another FOURFOLD_HOME used to copy the jars, format
-    storage and start a second JVM, which died on the port it found taken."""
-    container = Container(local_settings.model_copy(update={"home": tmp_path / "home"}))
+    storage and start a second JVM, which died on the port it found taken. The other home is given
+    the broker's CA and credentials, as a second checkout on the machine would be."""
+    other_home = {
+        "home": tmp_path / "home",
+        "kafka_credentials_dir": local_settings.credentials_dir,
+        "kafka_ca_file": local_settings.ca_file,
+    }
+    container = Container(local_settings.model_copy(update=other_home))
     broker = container.local_broker
     try:
         assert container.ensure_broker() == bootstrap

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from kafka import KafkaProducer
 
+from fourfold.acl import OPERATOR, PROJECTOR
+from fourfold.operations import provision
 from fourfold.registrar import DEMO_REGISTRY, body_ids, load_registry_file
 from projections.digest import counts, digest
 from projections.projector import Projector, behind
@@ -28,7 +30,8 @@ BODIES = body_ids(load_registry_file(DEMO_REGISTRY))
 
 
 def _write(container, events, tag: str = "") -> int:
-    producer = KafkaProducer(bootstrap_servers=container.settings.bootstrap_servers, acks="all", linger_ms=5)
+    """Write what the router would have written, straight onto the topics, as the operator."""
+    producer = KafkaProducer(**container.access(OPERATOR).kafka_python(), acks="all", linger_ms=5)
     try:
         sent = 0
         for event in events:
@@ -45,8 +48,8 @@ def _write(container, events, tag: str = "") -> int:
 
 @pytest.fixture
 def topics_ready(container):
-    container.admin.ensure_core()
-    container.admin.ensure_body(BODIES)
+    """The log, the bodies' topics, and the projector's principal with what it may read."""
+    provision(container, BODIES)
     return container
 
 
@@ -65,16 +68,16 @@ def _project_until_caught_up(projector: Projector, store: ReadStore, container) 
         return projector.caught_up()
 
     _until(caught_up, "the projector to catch up")
-    assert behind(store.engine(), container.settings.bootstrap_servers, container.topics) == 0
+    assert behind(store.engine(), container.access(PROJECTOR), container.topics) == 0
 
 
 def test_live_replay_and_as_of_agree(topics_ready, database_url, tmp_path):
     container = topics_ready
-    bootstrap = container.settings.bootstrap_servers
+    projector_access = container.access(PROJECTOR)
     store = ReadStore(database_url)
     projector = Projector(
         store.engine(),
-        bootstrap,
+        projector_access,
         sealed_intake(container.topics),
         batch_size=13,
         on_caught_up=lambda: store.switch(SCHEMA_VERSION, "caught up", only_if_newer=True),
@@ -96,11 +99,11 @@ def test_live_replay_and_as_of_agree(topics_ready, database_url, tmp_path):
 
     full = [ReadStore(f"sqlite:///{tmp_path / f'replay{i}.db'}") for i in (1, 2)]
     for replica in full:
-        result = replay(replica.engine(), bootstrap, sealed_intake(container.topics), batch_size=50)
+        result = replay(replica.engine(), projector_access, sealed_intake(container.topics), batch_size=50)
         assert result.events == len(first) + len(history("b"))
         assert digest(replica.engine()) == live
     as_of = ReadStore(f"sqlite:///{tmp_path / 'as_of.db'}")
-    replay(as_of.engine(), bootstrap, sealed_intake(container.topics), as_of=moment)
+    replay(as_of.engine(), projector_access, sealed_intake(container.topics), as_of=moment)
     assert digest(as_of.engine()) == at_first
     for s in (store, *full, as_of):
         s.dispose()
@@ -108,10 +111,10 @@ def test_live_replay_and_as_of_agree(topics_ready, database_url, tmp_path):
 
 def test_a_restarted_projector_resumes_where_the_database_says(topics_ready, tmp_path):
     container = topics_ready
-    bootstrap = container.settings.bootstrap_servers
+    projector_access = container.access(PROJECTOR)
     records = _write(container, reference_history(DEMO_REGISTRY) + history())
     store = ReadStore(f"sqlite:///{tmp_path / 'live.db'}")
-    first = Projector(store.engine(), bootstrap, sealed_intake(container.topics), batch_size=5)
+    first = Projector(store.engine(), projector_access, sealed_intake(container.topics), batch_size=5)
     try:
         _until(lambda: first.step(timeout_ms=100) > 0 and sum(counts(store.engine()).values()) > 0, "a batch")
     finally:
@@ -119,13 +122,13 @@ def test_a_restarted_projector_resumes_where_the_database_says(topics_ready, tmp
     partial = counts(store.engine())
     assert 0 < partial["log_events"] + partial["inbox"] < records
 
-    second = Projector(store.engine(), bootstrap, sealed_intake(container.topics), batch_size=500)
+    second = Projector(store.engine(), projector_access, sealed_intake(container.topics), batch_size=500)
     try:
         _project_until_caught_up(second, store, container)
     finally:
         second.close()
     reference = ReadStore(f"sqlite:///{tmp_path / 'reference.db'}")
-    replay(reference.engine(), bootstrap, sealed_intake(container.topics))
+    replay(reference.engine(), projector_access, sealed_intake(container.topics))
     assert counts(store.engine()) == counts(reference.engine())
     assert digest(store.engine()) == digest(reference.engine())
     store.dispose()

@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from fourfold.admin import TopicAdmin
+from fourfold.acl import OPERATOR
 from fourfold.bootstrap import Container
-from fourfold.broker import LocalBroker
-from fourfold.operations import read_topic
+from fourfold.operations import provision, read_topic
 from fourfold.settings import Settings
 from producers import DeliveryState, Publisher, PublishTimeout, RetryPolicy, SdkMetrics
-from schemas import SigningKey, Topics
+from schemas import SigningKey
 from schemas.categories import FindingCategory
 from schemas.enums import HowFound, Severity
 
@@ -35,17 +34,29 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def own_broker(tmp_path: Path, base_settings: Settings):
-    """A second broker of this test's own (never the shared one), on the already fetched jars."""
-    libs = Container(base_settings).local_broker.libs
-    broker = LocalBroker(
-        tmp_path / "kafka", port=_free_port(), controller_port=_free_port(), heap="512m", libs=libs
+def own_bus(tmp_path: Path, base_settings: Settings):
+    """A bus on a second broker of this test's own (never the shared one), on the already fetched
+    jars; its credentials and CA are those of its own home."""
+    settings = base_settings.model_copy(
+        update={
+            "kafka_bootstrap": None,
+            "kafka_port": _free_port(),
+            "kafka_controller_port": _free_port(),
+            "kafka_heap": "512m",
+            "kafka_credentials_dir": None,
+            "kafka_ca_file": None,
+            "home": tmp_path / "home",
+            "topic_prefix": f"t{uuid.uuid4().hex[:12]}",
+            "partitions": 2,
+            "replication_factor": 1,
+        }
     )
-    broker.start(timeout=120)
+    container = Container(settings)
+    container.local_broker.start(timeout=120)
     try:
-        yield broker
+        yield container
     finally:
-        broker.stop()
+        container.local_broker.stop()
 
 
 def _publish_findings(publisher: Publisher, start: int, count: int) -> tuple[list[uuid.UUID], float]:
@@ -67,22 +78,29 @@ def _publish_findings(publisher: Publisher, start: int, count: int) -> tuple[lis
     return ids, slowest
 
 
-def test_broker_stopped_mid_run_every_event_arrives_once(own_broker: LocalBroker, tmp_path: Path):
-    topics = Topics(f"t{uuid.uuid4().hex[:12]}")
-    TopicAdmin(own_broker.bootstrap, topics, partitions=2, replication_factor=1).ensure_body([BODY])
+def test_broker_stopped_mid_run_every_event_arrives_once(own_bus: Container, tmp_path: Path):
+    own_broker, topics, bootstrap = own_bus.local_broker, own_bus.topics, own_bus.settings.bootstrap_servers
+    provision(own_bus, [BODY])
+    security = own_bus.access(BODY).security()
     registry = CollectorRegistry()
     publisher = Publisher(
         BODY,
         SigningKey.generate(f"{BODY}:1"),
-        own_broker.bootstrap,
+        bootstrap,
         topics=topics,
         outbox=tmp_path / "outbox.db",
         metrics=SdkMetrics.create(registry),
         connect_timeout=3,
         retry=RetryPolicy(initial=0.2, maximum=1.0),
-        producer_config={"delivery_timeout_ms": DELIVERY_TIMEOUT_S * 1000, "request_timeout_ms": 3000},
+        producer_config={
+            **security,
+            "delivery_timeout_ms": DELIVERY_TIMEOUT_S * 1000,
+            "request_timeout_ms": 3000,
+        },
     )
-    direct = Publisher(BODY, SigningKey.generate(f"{BODY}:1"), own_broker.bootstrap, topics=topics)
+    direct = Publisher(
+        BODY, SigningKey.generate(f"{BODY}:1"), bootstrap, topics=topics, producer_config=security
+    )
     with publisher:
         before, _ = _publish_findings(publisher, 0, 300)
         publisher.flush(timeout=30)
@@ -112,7 +130,7 @@ def test_broker_stopped_mid_run_every_event_arrives_once(own_broker: LocalBroker
         published = before + in_flight + while_down
         assert {publisher.status(i).state for i in published} == {DeliveryState.SENT}
 
-    records = read_topic(own_broker.bootstrap, topics.ingest(BODY))
+    records = read_topic(own_bus.access(OPERATOR), topics.ingest(BODY))
     on_topic = Counter(r["event_id"] for r in records if uuid.UUID(r["event_id"]) not in direct_ids)
     duplicates = sum(n - 1 for n in on_topic.values())
     print(

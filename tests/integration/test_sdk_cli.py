@@ -11,11 +11,13 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from fourfold.acl import OPERATOR
 from fourfold.bootstrap import Container
-from fourfold.operations import read_topic
+from fourfold.operations import provision, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -57,6 +59,11 @@ def _finding_line(i: int, **overrides: object) -> str:
     return json.dumps({**line, **overrides}, ensure_ascii=False)
 
 
+def _on_topic(container: Container, body_id: str) -> list[dict[str, Any]]:
+    """What ``body_id``'s ingest topic holds, read as the operator."""
+    return read_topic(container.access(OPERATOR), container.topics.ingest(body_id))
+
+
 def _outbox_rows(path: Path) -> list[tuple[str, str]]:
     if not path.exists():
         return []
@@ -69,7 +76,7 @@ def _outbox_rows(path: Path) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def body_key(container: Container) -> Path:
-    container.admin.ensure_body([BODY])
+    provision(container, [BODY])
     container.keys.create(BODY)
     return container.keys.path(BODY)
 
@@ -92,14 +99,14 @@ def test_publish_refuses_bad_lines_with_reasons_and_exits_non_zero(
     report = [json.loads(x) for x in (tmp_path / "findings.jsonl.refused.jsonl").read_text().splitlines()]
     assert [(r["line"], r["reason"]) for r in report] == [(4, "unreadable"), (7, "invalid"), (9, "invalid")]
     assert any("occurred_at" in p and "timezone" in p for p in report[1]["problems"])
-    on_topic = read_topic(container.settings.bootstrap_servers, container.topics.ingest(BODY))
+    on_topic = _on_topic(container, BODY)
     assert sorted(e["payload"]["finding_id"] for e in on_topic) == [
         f"finding-{i}" for i in (0, 1, 2, 4, 5, 7, 9)
     ]
 
     code, output = _run(container, "publish", "--as", BODY, "--key", str(body_key), str(file))
     assert code == 1 and "already accepted by an earlier run │ 7" in output
-    assert len(read_topic(container.settings.bootstrap_servers, container.topics.ingest(BODY))) == 7
+    assert len(_on_topic(container, BODY)) == 7
 
 
 def test_killed_mid_run_a_restart_resumes_from_the_outbox(
@@ -127,9 +134,7 @@ def test_killed_mid_run_a_restart_resumes_from_the_outbox(
     rows = _outbox_rows(outbox)
     assert len(rows) == total and {state for _, state in rows} == {"sent"}
     assert accepted <= {event_id for event_id, _ in rows}
-    on_topic = Counter(
-        e["event_id"] for e in read_topic(container.settings.bootstrap_servers, container.topics.ingest(BODY))
-    )
+    on_topic = Counter(e["event_id"] for e in _on_topic(container, BODY))
     duplicates = sum(n - 1 for n in on_topic.values())
     print(f"\nkilled after {len(accepted)} accepted; {len(on_topic)} distinct on the topic,", end=" ")
     print(f"{duplicates} duplicates")
@@ -142,7 +147,7 @@ def test_keys_new_registers_each_new_key_under_a_new_key_id(container: Container
         assert code == 0, output
         assert container.keys.key_id(BODY) == expected
     registrar = container.settings.registrar_body
-    records = read_topic(container.settings.bootstrap_servers, container.topics.ingest(registrar))
+    records = _on_topic(container, registrar)
     registered = [r["payload"] for r in records if r["event_type"] == "SigningKeyRegistered"]
     assert [r["key_id"] for r in registered] == [f"{BODY}:1", f"{BODY}:2"]
     assert registered[1]["public_key"] == container.keys.load(BODY).verify_key.text
@@ -158,7 +163,7 @@ def test_keys_revoke_publishes_the_revocation_with_its_reason(container: Contain
     assert code == 0, output
     assert f"fourfold keys new {BODY}" in output  # it was the current key: say how to replace it
     registrar = container.settings.registrar_body
-    records = read_topic(container.settings.bootstrap_servers, container.topics.ingest(registrar))
+    records = _on_topic(container, registrar)
     facts = [(r["event_type"], r["payload"]["key_id"]) for r in records]
     assert facts == [("SigningKeyRegistered", f"{BODY}:1"), ("SigningKeyRevoked", f"{BODY}:1")]
     assert records[0]["correlation_id"] == records[1]["correlation_id"]  # one partition, in order
@@ -172,7 +177,7 @@ def test_keys_revoke_refuses_an_invalid_key_id_without_publishing(container: Con
     assert "key_id" in output
     registrar = container.settings.registrar_body
     container.admin.ensure_body([registrar])
-    assert read_topic(container.settings.bootstrap_servers, container.topics.ingest(registrar)) == []
+    assert _on_topic(container, registrar) == []
 
 
 def test_ctrl_c_stops_between_lines_and_keeps_what_was_accepted(

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from fourfold.acl import OPERATOR
 from fourfold.bootstrap import Container
-from fourfold.operations import read_topic
+from fourfold.operations import provision, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def _example() -> str:
 def test_the_guide_example_publishes_through_the_outbox_and_reports_delivery(
     container: Container, tmp_path: Path
 ) -> None:
-    container.admin.ensure_body([BODY])
+    provision(container, [BODY])
     container.keys.create(BODY)
     script = tmp_path / "publish_example.py"
     script.write_text(_example(), encoding="utf-8")
@@ -40,6 +41,8 @@ def test_the_guide_example_publishes_through_the_outbox_and_reports_delivery(
         "--body", BODY,
         "--key", str(container.keys.path(BODY)),
         "--bootstrap", bootstrap,
+        "--password-file", str(container.passwords.path(BODY)),
+        "--ca", str(container.settings.ca_file),
         "--prefix", container.settings.topic_prefix,
         "--outbox", str(tmp_path / "outbox.db"),
     ]  # fmt: skip
@@ -49,6 +52,6 @@ def test_the_guide_example_publishes_through_the_outbox_and_reports_delivery(
     assert result.returncode == 0, result.stdout + result.stderr
     reported = re.findall(r"^(\S+) sent partition \d+ offset \d+$", result.stdout, re.MULTILINE)
     assert len(reported) == 2, result.stdout
-    records = read_topic(bootstrap, container.topics.ingest(BODY))
+    records = read_topic(container.access(OPERATOR), container.topics.ingest(BODY))
     assert {r["event_id"] for r in records} == set(reported)
     assert sorted(r["event_type"] for r in records) == ["RectificationRequired", "SupervisionFindingRecorded"]

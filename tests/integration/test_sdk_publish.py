@@ -7,12 +7,15 @@ import socket
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 
+from fourfold.acl import OPERATOR
 from fourfold.bootstrap import Container
+from fourfold.operations import provision
 from producers import (
     BrokerUnavailable,
     DeliveryState,
@@ -27,6 +30,7 @@ from producers import (
 from producers.link import KafkaLink
 from producers.sender import OutboxDelivery
 from schemas import SigningKey, decode_event, verify_event
+from schemas.access import KafkaAccess
 from schemas.categories import FindingCategory
 from schemas.enums import Classification, HowFound, Severity, SourceReliability
 from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded
@@ -36,8 +40,8 @@ pytestmark = pytest.mark.integration
 BODY = "city-letters"
 
 
-def _raw_records(bootstrap: str, topic: str) -> list[bytes]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=1500)
+def _raw_records(access: KafkaAccess, topic: str) -> list[bytes]:
+    consumer = KafkaConsumer(**access.kafka_python(), enable_auto_commit=False, consumer_timeout_ms=1500)
     try:
         consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()])
         consumer.seek_to_beginning()
@@ -61,13 +65,18 @@ def _finding(publisher: Publisher, i: int) -> uuid.UUID:
 def test_published_events_read_back_signed_and_intact(
     container: Container, tmp_path: Path, with_outbox: bool
 ):
-    container.admin.ensure_body([BODY])
+    provision(container, [BODY])
     key = SigningKey.generate(f"{BODY}:1")
     registry = CollectorRegistry()
     outbox = tmp_path / "outbox.db" if with_outbox else None
-    bootstrap = container.settings.bootstrap_servers
     with Publisher(
-        BODY, key, bootstrap, topics=container.topics, outbox=outbox, metrics=SdkMetrics.create(registry)
+        BODY,
+        key,
+        container.settings.bootstrap_servers,
+        topics=container.topics,
+        outbox=outbox,
+        metrics=SdkMetrics.create(registry),
+        producer_config=container.access(BODY).security(),
     ) as publisher:
         clue_id = publisher.receive_clue(
             clue_id="clue-7",
@@ -83,7 +92,8 @@ def test_published_events_read_back_signed_and_intact(
 
     assert {s.state for s in statuses} == {DeliveryState.SENT}
     assert all(s.offset is not None for s in statuses)
-    events = {e.event_id: e for e in (decode_event(raw) for raw in _raw_records(bootstrap, publisher.topic))}
+    on_topic = _raw_records(container.access(OPERATOR), publisher.topic)
+    events = {e.event_id: e for e in (decode_event(raw) for raw in on_topic)}
     assert set(events) == {clue_id, *findings}
     for event in events.values():
         verify_event(event, key.verify_key)
@@ -101,14 +111,18 @@ def test_published_events_read_back_signed_and_intact(
 
 
 def test_missing_topic_is_a_clear_error(container: Container, tmp_path: Path):
+    container.admit_principals([BODY])  # the body may write its ingest topic, which does not exist yet
     key = SigningKey.generate(f"{BODY}:1")
     bootstrap = container.settings.bootstrap_servers
-    direct = Publisher(BODY, key, bootstrap, topics=container.topics)
+    security = container.access(BODY).security()
+    direct = Publisher(BODY, key, bootstrap, topics=container.topics, producer_config=security)
     with pytest.raises(TopicMissing, match=r"ingest\.city-letters"):
         _finding(direct, 0)
     direct.close()
 
-    with Publisher(BODY, key, bootstrap, topics=container.topics, outbox=tmp_path / "o.db") as publisher:
+    with Publisher(
+        BODY, key, bootstrap, topics=container.topics, outbox=tmp_path / "o.db", producer_config=security
+    ) as publisher:
         event_id = _finding(publisher, 1)  # stored: the outbox does not need the topic yet
         with pytest.raises(TopicMissing):
             publisher.flush(timeout=3)
@@ -136,20 +150,28 @@ def test_no_broker_is_a_clear_error_soon():
     publisher.close()
 
 
+def _wrong_credentials(access: KafkaAccess) -> dict[str, Any]:
+    """The body's own way in with a wrong SCRAM password; on a cluster without security, SASL
+    offered to a plain-text listener, which refuses it just the same."""
+    if access.secured:
+        return {**access.security(), "sasl_plain_password": "wrong"}
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "PLAIN",
+        "sasl_plain_username": BODY,
+        "sasl_plain_password": "wrong",
+    }
+
+
 def test_refused_credentials_are_an_authentication_error(container: Container):
-    container.admin.ensure_body([BODY])
+    provision(container, [BODY])
     publisher = Publisher(
         BODY,
         SigningKey.generate(f"{BODY}:1"),
         container.settings.bootstrap_servers,
         topics=container.topics,
         connect_timeout=3,
-        producer_config={
-            "security_protocol": "SASL_PLAINTEXT",
-            "sasl_mechanism": "PLAIN",
-            "sasl_plain_username": BODY,
-            "sasl_plain_password": "wrong",
-        },
+        producer_config=_wrong_credentials(container.access(BODY)),
     )
     began = time.monotonic()
     with pytest.raises(NotAuthenticated, match="refused this client's credentials"):
@@ -160,8 +182,11 @@ def test_refused_credentials_are_an_authentication_error(container: Container):
 
 def test_flush_does_not_wait_out_the_outbox_senders_linger(container: Container, tmp_path: Path):
     """After a short batch the sender waits for more; flush() must cut that wait short."""
-    container.admin.ensure_body([BODY])
-    preparer = Publisher(BODY, SigningKey.generate(f"{BODY}:1"), container.ensure_broker())
+    provision(container, [BODY])
+    security = container.access(BODY).security()
+    preparer = Publisher(
+        BODY, SigningKey.generate(f"{BODY}:1"), container.settings.bootstrap_servers, producer_config=security
+    )
     payloads = [
         SupervisionFindingRecorded(
             finding_id=f"finding-{i}",
@@ -175,7 +200,12 @@ def test_flush_does_not_wait_out_the_outbox_senders_linger(container: Container,
     ]
     first, second = (preparer.prepare(preparer.envelope(p)) for p in payloads)
     preparer.close()
-    link = KafkaLink(container.ensure_broker(), container.topics.ingest(BODY), config={}, connect_timeout=10)
+    link = KafkaLink(
+        container.settings.bootstrap_servers,
+        container.topics.ingest(BODY),
+        config=security,
+        connect_timeout=10,
+    )
     metrics = SdkMetrics.create(CollectorRegistry()).for_body(BODY)
     delivery = OutboxDelivery(
         Outbox(tmp_path / "outbox.db"),
