@@ -4,32 +4,39 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from faust.types import TP
 
-from schemas import SigningKey, Topics, VerifyKey, encode_event, sign_event
+from schemas import SigningKey, Topics, encode_event, sign_event
+from schemas.access import KafkaAccess
+from schemas.anchors import Anchor
+from schemas.seal import Seal
 from streams.admission import Gate
 from streams.clock import CLOCK_MATTER, clock_tick
 from streams.derived import Policy
 from streams.feed import TopicFeed
+from streams.lag import Backlog
 from streams.metrics import RouterMetrics
 from streams.registry import Registry
 from streams.router import IngestRecord, Outcome, Router
 from streams.sink import TransactionalSink
 from streams.state import BusState
+from streams.subscription import AgentTopics
 from streams.topic_maker import TopicMaker
 
 log = logging.getLogger(__name__)
 
 
 NEW_TOPICS_EVERY = 20.0
-"""Seconds between looks for ingest topics of bodies registered since start."""
+"""Seconds between looks for ingest topics created since start."""
+NEW_BODIES_EVERY = 1.0
+"""Seconds between looks at the registry: a body newly registered has its ingest topic looked for at once."""
 
 RAW: dict[str, Any] = {
     "key_type": bytes,
@@ -43,23 +50,28 @@ RAW: dict[str, Any] = {
 class RouterConfig:
     """Everything the router needs, built by the composition root."""
 
-    bootstrap_servers: str
+    access: KafkaAccess
+    """How the router reaches the broker: its own principal."""
     topics: Topics
     registrar_body: str
-    registrar_key: VerifyKey
+    anchors: tuple[Anchor, ...]
+    """The registrar's trusted keys with their validity: the trust anchor, from settings."""
     bus_key: SigningKey
+    seal: Seal
+    """Seals every record the router writes; its feeds take only sealed records."""
     ingest_topics: tuple[str, ...]
     """The ingest topics that exist at start; new ones are picked up while running."""
     bus_body: str = "bus"
     partitions: int = 3
     replication_factor: int = 1
     max_event_bytes: int = 65_536
+    max_skew: timedelta = timedelta(minutes=5)
     policy: Policy = field(default_factory=Policy)
     clock_interval: float = 60.0
     """Seconds between the bus clock's ticks (on the leader worker only); 0 stops the clock."""
     commit_interval: float = 1.0
     """Seconds between transaction commits: how long outputs wait before consumers see them."""
-    session_timeout: float = 30.0
+    session_timeout: float = 6.0
     """Seconds before the group gives a silent (crashed) worker's partitions to the others."""
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
@@ -73,21 +85,23 @@ class RouterApp:
         self.config = config
         topics = config.topics
         self.registry = Registry()
-        self.registry.trust(config.registrar_body, config.registrar_key)
-        self.registry.trust(config.bus_body, config.bus_key.verify_key)
+        for anchor in config.anchors:
+            self.registry.trust(anchor)
+        self.registry.trust(Anchor(config.bus_body, config.bus_key.verify_key))
         self.state = BusState(finding_horizon=2 * config.policy.systemic_window)
         self.router = Router(
             topics,
             self.registry,
             self.state,
-            gate=Gate(config.registrar_body, config.bus_body, config.max_event_bytes),
+            gate=Gate(config.registrar_body, config.bus_body, config.max_event_bytes, config.max_skew),
             bus_key=config.bus_key,
             policy=config.policy,
         )
         self.metrics = RouterMetrics()
         self.app = faust.App(
             f"{topics.prefix}-router",
-            broker=f"kafka://{config.bootstrap_servers}",
+            broker=f"kafka://{config.access.bootstrap_servers}",
+            broker_credentials=config.access.faust_credentials(),
             store="memory://",
             processing_guarantee="exactly_once",
             topic_partitions=config.partitions,
@@ -100,24 +114,29 @@ class RouterApp:
             web_enabled=False,
             **config.extra_faust_settings,
         )
-        self.reference_feed = TopicFeed(config.bootstrap_servers, topics.reference, self.registry.apply)
-        self.log_feed = TopicFeed(config.bootstrap_servers, topics.log, self.state.apply)
+        self.reference_feed = TopicFeed(
+            config.access, topics.reference, self.registry.apply, config.seal
+        )
+        self.log_feed = TopicFeed(config.access, topics.log, self.state.apply, config.seal)
         self.maker = TopicMaker(
-            config.bootstrap_servers,
+            config.access,
             topics,
             partitions=config.partitions,
             replication_factor=config.replication_factor,
         )
-        self.sink = TransactionalSink(self.app, self._declare)
+        self.sink = TransactionalSink(self.app, self._declare, config.seal)
         self._generation: int | None = None
         self._next_offset: dict[TP, int] = {}
         ingest = sorted({*config.ingest_topics, topics.ingest(config.bus_body)})
         self.ingest = self.app.topic(*ingest, **RAW)
-        self.app.agent(self.ingest, name="route")(self._route)
+        self.subscription = AgentTopics(self.app, self.app.agent(self.ingest, name="route")(self._route))
+        self.backlog = Backlog(config.access, self.app.conf.id)
+        self._bodies: set[str] = set()
         self.app.task(self._follow(self.reference_feed))
         self.app.task(self._follow(self.log_feed))
         self.app.task(self._serve_metrics)
         self.app.timer(NEW_TOPICS_EVERY)(self._follow_new_ingest_topics)
+        self.app.timer(NEW_BODIES_EVERY)(self._follow_new_bodies)
         self.app.timer(5.0)(self._measure_lag)
         if config.clock_interval > 0:
             self.app.timer(config.clock_interval, on_leader=True)(self._tick)
@@ -184,24 +203,32 @@ class RouterApp:
 
     async def _follow_new_ingest_topics(self) -> None:
         """Subscribe to ingest topics created since start (faust cannot subscribe by pattern)."""
+        if self.app.rebalancing:  # faust would drop the change; the next look makes it again
+            return
         names = await self.maker.ingest_topics()
-        wanted = sorted({*self.ingest.topics, *names})
-        if wanted != sorted(self.ingest.topics):
-            log.info("subscribing to new ingest topics %s", sorted(set(wanted) - set(self.ingest.topics)))
-            self.ingest.topics = wanted
-            self.app.topics.discard(self.ingest)
-            self.app.topics.add(self.ingest)
+        new = self.subscription.missing(names)
+        if new:
+            log.info("subscribing to new ingest topics %s", new)
+            self.subscription.add(new)
+
+    async def _follow_new_bodies(self) -> None:
+        """Look for ingest topics as soon as the registry has a body it did not have at the last look."""
+        bodies = {body.body_id for body in self.registry.bodies()}
+        if bodies - self._bodies and not self.app.rebalancing:
+            self._bodies = bodies
+            await self._follow_new_ingest_topics()
 
     async def _measure_lag(self) -> None:
-        consumer = self.app.consumer
-        lag: dict[str, int] = defaultdict(int)
-        for tp in consumer.assignment():
-            if tp.topic in self.ingest.topics and tp in self._next_offset:
-                highwater = consumer.highwater(tp)
-                if highwater is not None:
-                    lag[tp.topic] += max(highwater - self._next_offset[tp], 0)
-        for topic in self.ingest.topics:
-            self.metrics.lag.labels(topic=topic).set(lag.get(topic, 0))
+        if self.app.rebalancing:  # the partitions are changing hands; the next round measures
+            return
+        topics = self.subscription.names
+        try:
+            lag = await self.backlog.measure(self.app.consumer, topics, self._next_offset)
+        except KafkaError as exc:  # costs this round of the metric, not the routing
+            log.warning("cannot measure the ingest backlog: %r", exc)
+            return
+        for topic in topics:
+            self.metrics.lag.labels(topic=topic).set(lag[topic])
 
     async def _serve_metrics(self) -> None:
         """Serve /metrics if a port is set; a port already taken costs the metrics, not the routing."""

@@ -1,0 +1,71 @@
+"""The router's backlog per ingest topic: records on the partitions it owns that it has not routed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from aiokafka.admin import AIOKafkaAdminClient
+from faust.types import TP
+from faust.types.transports import ConsumerT
+
+from schemas.access import KafkaAccess
+
+
+class Backlog:
+    """One per worker. A partition's backlog runs from the offset after the last record routed
+    here, or, before this worker routed any, from the group's committed offset, or, if the group
+    never committed one, from the partition's first offset; to its last stable offset."""
+
+    def __init__(self, access: KafkaAccess, group_id: str):
+        self._access = access
+        self._group = group_id
+        self._admin: AIOKafkaAdminClient | None = None
+
+    async def measure(
+        self, consumer: ConsumerT, topics: Iterable[str], routed: Mapping[TP, int]
+    ) -> dict[str, int]:
+        """Records not yet routed per topic of ``topics``, over the partitions assigned here."""
+        names = set(topics)
+        ends = _ends(consumer, [tp for tp in consumer.assignment() if tp.topic in names])
+        owned = list(ends)
+        committed = await self._committed(owned)
+        start: dict[TP, int] = {}
+        for tp in owned:
+            known = [o for o in (committed.get(tp), routed.get(tp)) if o is not None]
+            if known:  # routed here is ahead of committed, unless another worker routed since
+                start[tp] = max(known)
+        never = [tp for tp in owned if tp not in start]
+        if never:
+            start.update(await consumer.earliest_offsets(*never))
+        lag = dict.fromkeys(names, 0)
+        for tp, end in ends.items():
+            if tp in start:
+                lag[tp.topic] += max(end - start[tp], 0)
+        return lag
+
+    async def _committed(self, tps: list[TP]) -> dict[TP, int]:
+        if not tps:
+            return {}
+        admin = await self._connect()
+        offsets = await admin.list_consumer_group_offsets(self._group, partitions=tps)
+        return {TP(tp.topic, tp.partition): o.offset for tp, o in offsets.items() if o.offset >= 0}
+
+    async def _connect(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            admin = AIOKafkaAdminClient(**self._access.aiokafka())
+            await admin.start()
+            self._admin = admin
+        return self._admin
+
+
+def _ends(consumer: ConsumerT, tps: list[TP]) -> dict[TP, int]:
+    """Last stable offsets as of the last fetch, of those of ``tps`` fetched and still assigned."""
+    ends: dict[TP, int] = {}
+    for tp in tps:
+        try:
+            end = consumer.highwater(tp)
+        except AssertionError:  # aiokafka's "Partition is not assigned": a rebalance took it since
+            continue
+        if end is not None:
+            ends[tp] = end
+    return ends
