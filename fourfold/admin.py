@@ -14,6 +14,7 @@ from kafka.admin import NewTopic
 
 from schemas import Topics
 from schemas.access import KafkaAccess
+from schemas.topics import durability
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,17 @@ class TopicAdmin:
         self._topics = topics
         self._partitions = partitions
         self._replication = replication_factor
+
+    def _configs(self, name: str) -> dict[str, str]:
+        return {**self._topics.config_for(name), **durability(self._replication)}
+
+    def brokers(self) -> int:
+        """How many brokers the cluster has."""
+        admin = KafkaAdminClient(**self._access.kafka_python())
+        try:
+            return len(admin.describe_cluster()["brokers"])
+        finally:
+            admin.close()
 
     def ensure_core(self) -> list[str]:
         t = self._topics
@@ -62,7 +74,7 @@ class TopicAdmin:
             if not missing:
                 return []
             new = [
-                NewTopic(n, self._partitions, self._replication, topic_configs=self._topics.config_for(n))
+                NewTopic(n, self._partitions, self._replication, topic_configs=self._configs(n))
                 for n in missing
             ]
             try:

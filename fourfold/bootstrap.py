@@ -111,8 +111,16 @@ class Container:
             self.access(OPERATOR),
             self.topics,
             partitions=self.settings.partitions,
-            replication_factor=self.settings.replication_factor,
+            replication_factor=self.replication_factor,
         )
+
+    @cached_property
+    def replication_factor(self) -> int:
+        """The settings' replication, or 3 where the cluster has three brokers or more (asked once)."""
+        if self.settings.replication_factor is not None:
+            return self.settings.replication_factor
+        probe = TopicAdmin(self.access(OPERATOR), self.topics, partitions=1, replication_factor=1)
+        return min(3, probe.brokers())
 
     def publisher(self, body_id: str, key: SigningKey | None = None, *, outbox: bool = False) -> Publisher:
         """``body_id``'s publisher, signing with its stored key unless ``key`` is given; with
@@ -154,7 +162,7 @@ class Container:
                 metrics_host=s.metrics_host,
                 metrics_port=s.metrics_port,
                 partitions=s.partitions,
-                replication_factor=s.replication_factor,
+                replication_factor=self.replication_factor,
                 max_event_bytes=s.max_event_bytes,
                 max_skew=timedelta(seconds=s.max_skew_seconds),
                 ingest_topics=tuple(self.admin.existing(self.topics.ingest_pattern)),

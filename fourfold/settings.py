@@ -49,7 +49,12 @@ class Settings(BaseSettings):
     )
     topic_prefix: str = Field("fourfold", description="Prefix of every topic and consumer group.")
     partitions: int = Field(3, ge=1, description="Partitions of the log, ingest and inbox topics.")
-    replication_factor: int = Field(1, ge=1, description="Replication of every topic.")
+    replication_factor: int | None = Field(
+        None,
+        ge=1,
+        description="Replication of every topic; when unset it scales with the cluster: 3 copies (and"
+        " min.insync.replicas=2) where three or more brokers exist, else one per broker.",
+    )
     database_url: SecretStr | None = Field(
         None,
         description="SQLAlchemy URL of the read models; SQLite under `home` when unset.",

@@ -13,6 +13,12 @@ its 61-byte header, one record's lengths and timestamps, and its key (a matter i
 characters). An event of the full size limit fits; anything much larger is refused."""
 
 
+def durability(replicas: int) -> dict[str, str]:
+    """Topic configs for ``replicas`` copies: an acknowledged write is on two brokers once there
+    are three, and an out-of-sync replica never becomes leader (it could lose accepted events)."""
+    return {"min.insync.replicas": "2" if replicas >= 3 else "1", "unclean.leader.election.enable": "false"}
+
+
 @dataclass(frozen=True)
 class Topics:
     """Topic names; a unique prefix gives a test or a tenant a bus of its own."""

@@ -16,6 +16,7 @@ from aiokafka.errors import for_code
 
 from schemas import Topics
 from schemas.access import KafkaAccess
+from schemas.topics import durability
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ class TopicMaker:
         if name in self._made:
             return
         admin = await self._connect()
-        new = NewTopic(name, self._partitions, self._replication, topic_configs=self._topics.config_for(name))
+        configs = {**self._topics.config_for(name), **durability(self._replication)}
+        new = NewTopic(name, self._partitions, self._replication, topic_configs=configs)
         response = await admin.create_topics([new])
         for topic, code, *_ in response.topic_errors:
             if code not in (0, TOPIC_ALREADY_EXISTS):
