@@ -165,7 +165,7 @@ def run_demo(container: Container, console: Console, *, keep_running: bool = Fal
         console.print(f"[green]✓[/green] Registrar published {count} reference events")
         with console.status("Waiting for the router to take in the registry…"):
             registered = wait_for(
-                lambda: len(read_topic(operator, container.topics.reference, timeout_ms=500)) >= count,
+                lambda: len(read_topic(operator, container.topics.reference)) >= count,
                 timeout=120,
                 give_up=lambda: not all(c.alive for c in children),
             )
@@ -377,7 +377,7 @@ def _show_derived_flows(container: Container, console: Console, children: list[C
         console.print(f"[green]✓[/green] {item.body_id} published {item.event.event_type}: {item.note}")
     ids = {str(item.event.event_id) for item in items}
     logged = wait_for(
-        lambda: ids <= {e["event_id"] for e in read_topic(operator, container.topics.log, timeout_ms=500)},
+        lambda: ids <= {e["event_id"] for e in read_topic(operator, container.topics.log)},
         timeout=120,
         give_up=lambda: not all(c.alive for c in children),
     )

@@ -60,37 +60,9 @@ def publish_registry(container: Container, path: Path) -> int:
     return count
 
 
-def reference_events(
-    access: KafkaAccess, reference_topic: str, timeout: float = 30.0
-) -> list[dict[str, Any]]:
-    """The reference facts the router has taken in, as JSON: the reference topic (committed records
-    only) read up to its end, without waiting for more. For what the CLI tells a person; the
-    router checks every fact itself."""
-    consumer = KafkaConsumer(
-        **access.kafka_python(), group_id=None, enable_auto_commit=False, isolation_level="read_committed"
-    )
-    try:
-        partitions = [
-            TopicPartition(reference_topic, p) for p in consumer.partitions_for_topic(reference_topic) or ()
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        ends = consumer.end_offsets(partitions)
-        deadline = time.monotonic() + timeout
-        found: list[dict[str, Any]] = []
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{reference_topic} not read to its end within {timeout:.0f}s")
-            for records in consumer.poll(timeout_ms=200).values():
-                found.extend(json.loads(r.value) for r in records if r.value)
-        return found
-    finally:
-        consumer.close()
-
-
 def registered_bodies(access: KafkaAccess, reference_topic: str, timeout: float = 30.0) -> set[str]:
     """The bodies whose BodyRegistered the router has taken in."""
-    events = reference_events(access, reference_topic, timeout)
+    events = read_topic(access, reference_topic, timeout)
     return {str(e["payload"]["body_id"]) for e in events if e.get("event_type") == "BodyRegistered"}
 
 
@@ -98,7 +70,7 @@ def revoked_keys(
     access: KafkaAccess, reference_topic: str, timeout: float = 30.0
 ) -> dict[tuple[str, str], str]:
     """(body, key id) -> the reason, for every key the router has taken a revocation of."""
-    events = reference_events(access, reference_topic, timeout)
+    events = read_topic(access, reference_topic, timeout)
     return {
         (str(e["payload"]["body_id"]), str(e["payload"]["key_id"])): str(e["payload"]["reason"])
         for e in events
@@ -108,7 +80,7 @@ def revoked_keys(
 
 def active_bodies(access: KafkaAccess, reference_topic: str) -> set[str]:
     """The bodies registered on the log and not retired: a body whose every key is revoked is retired."""
-    events = reference_events(access, reference_topic)
+    events = read_topic(access, reference_topic)
     bodies = {str(e["payload"]["body_id"]) for e in events if e.get("event_type") == "BodyRegistered"}
     keys: dict[str, set[str]] = {}
     revoked: dict[str, set[str]] = {}
@@ -129,19 +101,24 @@ def sync_acls(container: Container) -> tuple[set[Grant], set[Grant]]:
     return container.admit_principals(bodies, remove_others=True)
 
 
-def read_topic(access: KafkaAccess, topic: str, timeout_ms: int = 2000) -> list[dict[str, Any]]:
-    """Every record on ``topic`` (committed only), as JSON objects, oldest first per partition."""
+def read_topic(access: KafkaAccess, topic: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+    """Every record on ``topic`` (committed only) up to its end as of now, as JSON objects, oldest
+    first per partition; TimeoutError if the broker does not deliver them within ``timeout``."""
     consumer = KafkaConsumer(
-        **access.kafka_python(),
-        group_id=None,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        consumer_timeout_ms=timeout_ms,
+        **access.kafka_python(), group_id=None, enable_auto_commit=False, isolation_level="read_committed"
     )
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        consumer.assign([TopicPartition(topic, p) for p in partitions])
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
         consumer.seek_to_beginning()
-        return [json.loads(record.value) for record in consumer]
+        ends = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout
+        found: list[dict[str, Any]] = []
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic} not read to its end within {timeout:.0f}s")
+            for records in consumer.poll(timeout_ms=200).values():
+                found.extend(json.loads(r.value) for r in records if r.value)
+        return found
     finally:
         consumer.close()

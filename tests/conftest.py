@@ -150,7 +150,7 @@ class RunningBus:
             publisher.send_raw(key, value)
 
     def records(self, topic: str) -> list[dict[str, Any]]:
-        return read_topic(self.container.access(OPERATOR), topic, timeout_ms=500)
+        return read_topic(self.container.access(OPERATOR), topic)
 
     def inbox(self, body_id: str) -> list[dict[str, Any]]:
         return inbox_of(self.container.engine, body_id)
