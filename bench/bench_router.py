@@ -24,6 +24,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -136,10 +137,21 @@ def router_done(container: Container) -> bool:
 
 
 def wait(condition: Any, what: str, started: float, child: Child) -> None:
-    while not condition():
+    """Until ``condition()``; what Kafka calls retriable (a group coordinator not elected yet on
+    a fresh broker, say) is asked again, not fatal."""
+    while not _retrying(condition):
         if time.monotonic() - started > DEADLINE or not child.alive:
             raise SystemExit(f"gave up waiting for {what}; worker log: {child.log_path}")
         time.sleep(0.5)
+
+
+def _retrying(condition: Any) -> bool:
+    try:
+        return bool(condition())
+    except KafkaError as exc:
+        if not exc.retriable:
+            raise
+        return False
 
 
 async def plain_loop(container: Container, sources: list[str], n: int) -> float:
