@@ -187,6 +187,24 @@ async def plain_loop(container: Container, sources: list[str], n: int) -> float:
         await producer.stop()
 
 
+def route_backlog(
+    container: Container, events: list[Envelope[Any]], started: float
+) -> tuple[Counter[str], float]:
+    """One `fourfold worker` routes ``events``, published as a backlog once the registry is in;
+    what it logged by kind, and the seconds from its first to its last record on the log."""
+    container.trust.init()
+    publish_registry(container, DEMO_REGISTRY)
+    settings = container.settings
+    child = Child("bench-worker", ["worker"], settings.home / "logs", env=settings.to_env())
+    try:
+        wait(lambda: router_done(container), "the router to take in the registry", started, child)
+        publish_backlog(container, events)  # bodies publish once registered: a backlog builds up
+        wait(lambda: router_done(container), "the router", started, child)
+    finally:
+        child.stop()
+    return log_span(container)
+
+
 def main() -> None:
     started = time.monotonic()
     home = Path(tempfile.mkdtemp(prefix="fourfold-bench-"))
@@ -206,21 +224,12 @@ def main() -> None:
         settings = settings.model_copy(update={"home": home, "kafka_port": base.kafka_port})
         Container(base).ensure_broker()
     container = Container(settings)
-    container.trust.init()
-    publish_registry(container, DEMO_REGISTRY)
-    child = Child("bench-worker", ["worker"], home / "logs", env=settings.to_env())
-    try:
-        wait(lambda: router_done(container), "the router to take in the registry", started, child)
-        events = workload(EVENTS)  # bodies publish once registered: a backlog builds up behind the router
-        publish_backlog(container, events)
-        print(f"published {EVENTS} signed events on 3 ingest topics x {PARTITIONS} partitions")
-        wait(lambda: router_done(container), "the router", started, child)
-    finally:
-        child.stop()
+    events = workload(EVENTS)
+    types, seconds = route_backlog(container, events, started)
+    print(f"published {EVENTS} signed events on 3 ingest topics x {PARTITIONS} partitions")
     sources = sorted({container.topics.ingest(e.source_body) for e in events})
     plain = asyncio.run(plain_loop(container, sources, EVENTS))
     refused = len(read_records(container.access(OPERATOR), [container.topics.quarantine]))
-    types, seconds = log_span(container)
     routed = EVENTS / seconds
     print(
         f"router (1 worker, exactly-once): {routed:8.0f} events/s  ({types['accepted']} accepted"

@@ -2,10 +2,10 @@
 plain-text broker started beside it for the comparison (a temporary home, free ports).
 
 - SDK: one body's direct publishing of signed findings (events/s);
+- router: one `fourfold worker` routing a backlog, as in bench_router.py (events/s);
 - replay: every read model rebuilt into SQLite from the log and inboxes (records/s).
 
-Prints both figures and the ratio secured/plain. The router's cost is left to bench_router.py,
-which runs against whichever broker is configured.
+Prints both figures and the ratio secured/plain.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_replay import ours, publish  # noqa: E402
+from bench.bench_router import PARTITIONS, route_backlog, workload  # noqa: E402
 from fourfold.bootstrap import Container  # noqa: E402
 from fourfold.operations import provision  # noqa: E402
 from fourfold.registrar import DEMO_REGISTRY, body_ids, load_registry_file  # noqa: E402
@@ -31,6 +32,7 @@ from schemas.categories import FindingCategory  # noqa: E402
 from schemas.enums import HowFound, Severity  # noqa: E402
 
 EVENTS = 3_000
+ROUTED = 2_000
 BODY = "city-office-1"
 
 
@@ -61,6 +63,20 @@ def sdk_rate(container: Container) -> float:
         return EVENTS / (time.perf_counter() - began)
 
 
+def router_rate(settings: Settings, home: Path) -> float:
+    """A bus of its own (a fresh home beside the broker's), routing the benchmark's backlog."""
+    own = {
+        "home": home,
+        "partitions": PARTITIONS,
+        "clock_interval": 0,
+        "topic_prefix": f"r{uuid.uuid4().hex[:8]}",
+    }
+    container = Container(settings.model_copy(update=own))
+    events = workload(ROUTED)
+    _, seconds = route_backlog(container, events, time.monotonic())
+    return len(events) / seconds
+
+
 def replay_rate(container: Container, tmp: Path) -> float:
     provision(container, body_ids(load_registry_file(DEMO_REGISTRY)))
     publish(container)
@@ -70,6 +86,8 @@ def replay_rate(container: Container, tmp: Path) -> float:
 
 def main() -> None:
     base = Settings()
+    if not base.home.is_absolute():  # workers run as child processes: give them absolute paths
+        base = base.model_copy(update={"home": ROOT / base.home})
     prefix = f"benchsec{uuid.uuid4().hex[:6]}"
     secured = Container(base.model_copy(update={"topic_prefix": prefix, "log_level": "WARNING"}))
     secured.ensure_broker()
@@ -87,8 +105,16 @@ def main() -> None:
         plain = Container(plain_settings)
         plain.ensure_broker()
         try:
+            secured_settings = secured.settings.model_copy(
+                update={"kafka_credentials_dir": base.credentials_dir, "kafka_ca_file": base.ca_file}
+            )
             rows = [
                 ("SDK direct publish, events/s", sdk_rate(secured), sdk_rate(plain)),
+                (
+                    "router (1 worker), events/s",
+                    router_rate(secured_settings, Path(tmp) / "secured-bus"),
+                    router_rate(plain_settings, Path(tmp) / "plain-bus"),
+                ),
                 (
                     "replay into SQLite, records/s",
                     replay_rate(secured, Path(tmp)),
