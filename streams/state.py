@@ -3,10 +3,12 @@
 Design. Every worker keeps one ``BusState`` in memory. It is a pure fold over the accepted and
 derived events of the log: a worker fills it at start by reading the whole log (``TopicFeed``),
 keeps following the log while it runs, and applies its own events the moment it decides them.
-``apply`` is idempotent (keyed by event id), so seeing an event both ways is harmless, and the
-facts it keeps are ordered by event time, not by arrival, so the interleaving of partitions
-does not change them. Nothing here reads a clock: deadlines and windows compare event times,
-and time moves only by ClockTicked events on the log, so a replay reaches the same state.
+``apply`` is idempotent (keyed by event id), so seeing an event both ways is harmless. Facts
+about one matter are ordered by event time, so the interleaving of partitions does not change
+them; a clue's custody follows the log, which the gate keeps in step with event time (a clue's
+follow-ups carry its matter, one partition, and are dated after its last fact). Nothing here
+reads a clock: deadlines and windows compare event times, and time moves only by ClockTicked
+events on the log, so a replay reaches the same state.
 
 Why not faust Tables: the flows are cross-matter (an inspection round changes where findings
 about other matters go; a systemic issue spans units; a tick checks every open rectification),
