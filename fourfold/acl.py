@@ -2,9 +2,10 @@
 
 - a body writes only its own ingest topic and reads only its own inbox, with its own consumer group
   and transactional ids;
-- the router reads the ingest topics and writes the log, the inboxes, the reference topic and the
-  quarantine (creating inbox topics as bodies appear), with its own group and transactional ids;
-- the projector reads the log and the inboxes; the read API reads nothing from Kafka;
+- the router reads the ingest topics and writes the log, its checkpoints, the inboxes, the reference
+  topic and the quarantine (creating inbox topics as bodies appear), with its own group and
+  transactional ids;
+- the projector reads the log, its checkpoints and the inboxes; the read API reads nothing from Kafka;
 - nobody but the operator (a super user, like the broker itself) deletes, alters or reconfigures a
   topic or deletes records.
 
@@ -73,7 +74,7 @@ def service_grants(topics: Topics, bus_body: str) -> set[Grant]:
         Grant(ROUTER, "topic", inbox, "CREATE", prefixed=True),
         *(
             Grant(ROUTER, "topic", name, op)
-            for name in (topics.log, topics.reference, topics.quarantine)
+            for name in (topics.log, topics.reference, topics.quarantine, topics.checkpoints)
             for op in ("READ", "WRITE", "CREATE")
         ),
         *(Grant(ROUTER, "topic", app, op, prefixed=True) for op in ("READ", "WRITE", "CREATE")),
@@ -82,6 +83,7 @@ def service_grants(topics: Topics, bus_body: str) -> set[Grant]:
     }
     projector = {
         Grant(PROJECTOR, "topic", topics.log, "READ"),
+        Grant(PROJECTOR, "topic", topics.checkpoints, "READ"),
         Grant(PROJECTOR, "topic", inbox, "READ", prefixed=True),
     }
     return router | projector

@@ -51,7 +51,7 @@ class TopicAdmin:
 
     def ensure_core(self) -> list[str]:
         t = self._topics
-        return self.ensure([t.log, t.reference, t.quarantine])
+        return self.ensure([t.log, t.reference, t.quarantine, t.checkpoints])
 
     def ensure_body(self, body_ids: Iterable[str]) -> list[str]:
         names = [n for b in body_ids for n in (self._topics.ingest(b), self._topics.inbox(b))]

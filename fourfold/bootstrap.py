@@ -157,6 +157,8 @@ class Container:
                     systemic_window=timedelta(days=s.systemic_window_days),
                 ),
                 clock_interval=s.clock_interval,
+                batch_size=s.router_batch_size,
+                batch_wait=s.router_batch_wait,
                 commit_interval=s.router_commit_interval,
                 session_timeout=s.router_session_timeout,
                 metrics_host=s.metrics_host,

@@ -37,7 +37,10 @@ def _container() -> Container:
 
 def register(app: typer.Typer) -> None:
     """Add these commands to the ``fourfold`` command line."""
+    from fourfold.commands_verify import verify
+
     app.command("replay")(replay)
+    app.command("verify")(verify)
     app.command("digest")(digest)
     app.command("serve")(serve)
     app.command("openapi")(openapi)
@@ -69,6 +72,7 @@ def replay(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from fourfold.acl import PROJECTOR
+    from fourfold.commands_verify import verified_or_exit
     from projections.digest import counts
     from projections.digest import digest as digest_of
     from projections.replay import replay as run_replay
@@ -86,6 +90,7 @@ def replay(
             f"[red]{store.location()} already holds read models; replay needs a fresh database.[/red]"
         )
         raise typer.Exit(2)
+    verified_or_exit(container, console)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("Replaying the log and inboxes", total=None)

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     router_commit_interval: float = Field(
         1.0, gt=0, description="Seconds between the router's transaction commits (visibility delay)."
     )
+    router_batch_size: int = Field(
+        500, ge=1, description="Most ingest records the router writes in one transaction."
+    )
+    router_batch_wait: float = Field(
+        0.005, ge=0, description="Seconds a router batch waits for more records once it has one."
+    )
     router_session_timeout: float = Field(
         6.0,
         ge=6,

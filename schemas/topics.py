@@ -58,8 +58,13 @@ class Topics:
         """Refused events with their reason, kept forever."""
         return f"{self.prefix}.quarantine"
 
+    @property
+    def checkpoints(self) -> str:
+        """The router's signed chain heads (schemas/chain.py), kept forever."""
+        return f"{self.prefix}.checkpoints"
+
     def config_for(self, topic: str) -> dict[str, str]:
-        """Kafka topic configs: the log, inboxes and quarantine are kept forever; reference data
+        """Kafka topic configs: the log, checkpoints, inboxes and quarantine are kept forever; reference data
         is compacted; ingest topics keep a month for publishers to recover from, are stamped by
         the broker (the router checks claimed times against it), and refuse a record that no
         event within ``max_event_bytes`` makes."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import faust
 from aiokafka.errors import KafkaError
@@ -16,6 +16,7 @@ from faust.types import TP
 from schemas import SigningKey, Topics, encode_event, sign_event
 from schemas.access import KafkaAccess
 from schemas.anchors import Anchor
+from schemas.chain import Chains, Checkpoint, Head
 from schemas.seal import Seal
 from streams.admission import Gate
 from streams.clock import CLOCK_MATTER, clock_tick
@@ -24,8 +25,8 @@ from streams.feed import TopicFeed
 from streams.lag import Backlog
 from streams.metrics import RouterMetrics
 from streams.registry import Registry
-from streams.router import IngestRecord, Outcome, Router
-from streams.sink import TransactionalSink
+from streams.router import IngestRecord, Outcome, Router, Write
+from streams.sink import TransactionalSink, Written
 from streams.state import BusState
 from streams.subscription import AgentTopics
 from streams.topic_maker import TopicMaker
@@ -69,8 +70,12 @@ class RouterConfig:
     policy: Policy = field(default_factory=Policy)
     clock_interval: float = 60.0
     """Seconds between the bus clock's ticks (on the leader worker only); 0 stops the clock."""
+    batch_size: int = 500
+    """Most ingest records decided and written in one transaction."""
+    batch_wait: float = 0.005
+    """Seconds a batch waits for more records once it has one: latency added at human pace."""
     commit_interval: float = 1.0
-    """Seconds between transaction commits: how long outputs wait before consumers see them."""
+    """Seconds between faust's background commits; each batch also commits as soon as it is written."""
     session_timeout: float = 6.0
     """Seconds before the group gives a silent (crashed) worker's partitions to the others."""
     metrics_host: str = "127.0.0.1"
@@ -114,17 +119,18 @@ class RouterApp:
             web_enabled=False,
             **config.extra_faust_settings,
         )
-        self.reference_feed = TopicFeed(
-            config.access, topics.reference, self.registry.apply, config.seal
+        self.chains = Chains()
+        self.reference_feed = TopicFeed(config.access, topics.reference, self.registry.apply, config.seal)
+        self.log_feed = TopicFeed(
+            config.access, topics.log, self.state.apply, config.seal, observe=self.chains.observe
         )
-        self.log_feed = TopicFeed(config.access, topics.log, self.state.apply, config.seal)
         self.maker = TopicMaker(
             config.access,
             topics,
             partitions=config.partitions,
             replication_factor=config.replication_factor,
         )
-        self.sink = TransactionalSink(self.app, self._declare, config.seal)
+        self.sink = TransactionalSink(self.app, self._declare, config.seal, self.chains, self._checkpoint)
         self._generation: int | None = None
         self._next_offset: dict[TP, int] = {}
         ingest = sorted({*config.ingest_topics, topics.ingest(config.bus_body)})
@@ -142,12 +148,17 @@ class RouterApp:
             self.app.timer(config.clock_interval, on_leader=True)(self._tick)
 
     async def _route(self, stream: faust.StreamT) -> None:
+        """Decide a batch record by record, write it in its transactions, then commit it at once."""
         self.sink.guard_commits()
-        async for event in stream.events():
-            record = _record_of(event)
-            outcome = await self._decide(record)
-            await self._write(event, outcome)
-            self.metrics.observe(outcome, time.time() - event.message.timestamp)
+        config = self.config
+        batches = cast(faust.Stream, stream).take_events(config.batch_size, within=config.batch_wait)
+        async for events in batches:
+            decided = [(event, await self._decide(_record_of(event))) for event in events]
+            await self._write(decided)
+            await self.app.consumer.commit({event.message.tp for event in events})
+            now = time.time()
+            for event, outcome in decided:
+                self.metrics.observe(outcome, now - event.message.timestamp)
 
     async def _decide(self, record: IngestRecord) -> Outcome:
         """The router's decision, once the registry and state have what they need."""
@@ -162,15 +173,17 @@ class RouterApp:
             )
         return outcome
 
-    async def _write(self, event: faust.EventT, outcome: Outcome) -> None:
-        message = event.message
+    async def _write(self, decided: list[tuple[faust.EventT, Outcome]]) -> None:
+        batch = [Written(event.message.tp, outcome.writes, event.ack) for event, outcome in decided]
         try:
-            await self.sink.write(message.tp, outcome.writes, ack=event.ack)
+            await self.sink.write(batch)
         except Exception as exc:  # cannot write transactionally: stop, let a restart recover
-            log.critical("cannot write the outputs of %s@%d; stopping", message.tp, message.offset)
+            first = decided[0][0].message
+            log.critical("cannot write a batch from %s@%d; stopping", first.tp, first.offset)
             await self.app.crash(exc)
             raise
-        self._next_offset[message.tp] = message.offset + 1
+        for event, _ in decided:
+            self._next_offset[event.message.tp] = event.message.offset + 1
 
     def _follow(self, feed: TopicFeed) -> Callable[[], Awaitable[None]]:
         async def follow() -> None:
@@ -186,6 +199,7 @@ class RouterApp:
         if generation != self._generation:
             await self.reference_feed.caught_up()
             await self.log_feed.caught_up()
+            self.chains.rewind()
             self._generation = generation
 
     async def _tick(self) -> None:
@@ -241,6 +255,12 @@ class RouterApp:
             log.error("cannot serve metrics on %s:%d: %s; routing carries on without them", host, port, exc)
             return
         log.info("metrics on http://%s:%d/metrics", host, port)
+
+    def _checkpoint(self, chain: str, head: Head) -> Write:
+        """A chain's head, signed with the bus's key, for the checkpoint topic."""
+        checkpoint = Checkpoint.sign(chain, head, self.config.bus_key)
+        topic = self.config.topics.checkpoints
+        return Write(topic, chain, checkpoint.model_dump_json().encode(), "checkpoint", "Checkpoint")
 
     async def _declare(self, name: str) -> None:
         await self.maker.ensure(name)

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from schemas import Envelope, EventError, decode_event
 from schemas.access import KafkaAccess
-from schemas.seal import Seal, refused
+from schemas.seal import Headers, Seal, refused
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,19 @@ class TopicFeed:
     ``caught_up()`` waits until it has applied everything committed to the topic so far.
     """
 
-    def __init__(self, access: KafkaAccess, topic: str, apply: Callable[[Envelope[Any]], object], seal: Seal):
+    def __init__(
+        self,
+        access: KafkaAccess,
+        topic: str,
+        apply: Callable[[Envelope[Any]], object],
+        seal: Seal,
+        *,
+        observe: Callable[[bytes | None, bytes | None, Headers], object] | None = None,
+    ):
         self._access = access
         self.topic = topic
         self._apply = apply
+        self._observe = observe
         self._seal = seal
         self._consumer: AIOKafkaConsumer | None = None
         self.ready = asyncio.Event()
@@ -93,6 +102,8 @@ class TopicFeed:
         if reason is not None:
             refused(f"feed:{self.topic}", reason, *place)
             return
+        if self._observe is not None:
+            self._observe(record.key, record.value, record.headers)
         try:
             event = decode_event(record.value, max_bytes=FEED_MAX_BYTES)
         except EventError as exc:

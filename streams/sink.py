@@ -9,7 +9,7 @@ processed again, and consumers see duplicates. This sink sends every output of a
 transaction of the record's own input partition, so outputs and offset commit or abort together.
 
 Two more rules keep that atomic:
-- a record's sends and its ack happen under one lock, and faust's commit takes the same lock
+- a batch's sends and acks happen under one lock, and faust's commit takes the same lock
   (``guard_commits``), so a commit never falls between a record's outputs and its ack: faust
   computes the offsets to commit before it waits for the producer, which otherwise could commit
   the outputs of a record whose offset it had not yet counted;
@@ -20,23 +20,43 @@ Two more rules keep that atomic:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import faust
 from faust.types import TP
 
+from schemas.chain import Chains, Head, chain_of
 from schemas.seal import Seal
 from streams.router import Write
+
+
+@dataclass(frozen=True)
+class Written:
+    """One input record's outputs, and how to mark the input done."""
+
+    source: TP
+    writes: tuple[Write, ...]
+    ack: Callable[[], object]
 
 
 class TransactionalSink:
     """One per worker; ``write`` is the only way the router produces."""
 
-    def __init__(self, app: faust.App, declare: Callable[[str], Awaitable[None]], seal: Seal):
+    def __init__(
+        self,
+        app: faust.App,
+        declare: Callable[[str], Awaitable[None]],
+        seal: Seal,
+        chains: Chains,
+        checkpoint: Callable[[str, Head], Write],
+    ):
         self._app = app
         self._seal = seal
         self._declare = declare
+        self.chains = chains
+        self._checkpoint = checkpoint
         self._boundary = asyncio.Lock()
         self._guarded = False
 
@@ -59,18 +79,31 @@ class TransactionalSink:
         group = self._app.assignor.group_for_topic(source.topic)
         return f"{self._app.conf.id}-{group}-{source.partition}"
 
-    async def write(self, source: TP, writes: Iterable[Write], ack: Callable[[], object]) -> None:
-        """Send ``writes`` sealed, in ``source``'s transaction, then ack the input: no commit between."""
-        writes = list(writes)
-        for topic in sorted({w.topic for w in writes}):
+    async def write(self, batch: Sequence[Written]) -> None:
+        """Send each record's outputs sealed, log records chained, in its input partition's
+        transaction, and ack it; then checkpoint each chain the batch extended. No commit can fall
+        inside the batch."""
+        for topic in sorted({w.topic for item in batch for w in item.writes}):
             await self._declare(topic)
-        transactional_id = self.transactional_id(source)
-        producer = self._app.producer
         async with self._boundary:
-            for w in writes:
-                key = w.key.encode()
-                headers = self._seal.headers(w.topic, key, w.value)
-                await producer.send(
-                    w.topic, key, w.value, None, None, headers, transactional_id=transactional_id
-                )
-            ack()
+            extended: dict[str, TP] = {}
+            for item in batch:
+                chain = chain_of(item.source.topic, item.source.partition)
+                for w in item.writes:
+                    if w.role == "log":
+                        extended[chain] = item.source
+                    await self._send(item.source, w, chain if w.role == "log" else None)
+                item.ack()
+            for chain, source in extended.items():
+                checkpoint = self._checkpoint(chain, self.chains.head(chain))
+                await self._declare(checkpoint.topic)
+                await self._send(source, checkpoint, None)
+
+    async def _send(self, source: TP, write: Write, chain: str | None) -> None:
+        key = write.key.encode()
+        headers = self._seal.headers(write.topic, key, write.value)
+        if chain is not None:
+            headers += self.chains.extend(chain, key, write.value)
+        await self._app.producer.send(
+            write.topic, key, write.value, None, None, headers, transactional_id=self.transactional_id(source)
+        )

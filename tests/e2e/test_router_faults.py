@@ -11,12 +11,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +40,7 @@ from schemas.events.reference import SigningKeyRevoked
 from streams.clock import clock_tick
 from streams.testing import event, read_records
 from tests.conftest import RunningBus
+from tests.e2e import crashing_worker
 
 pytestmark = pytest.mark.e2e
 
@@ -202,6 +207,28 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_duplicates_nothing(running
     assert_exactly_once(bus, events)
     aborted = len(log_ids(bus, committed=False)) - len(log_ids(bus))
     print(f"killed after {before} committed log records; {aborted} records of the killed worker were aborted")
+
+
+def test_a_worker_killed_between_a_batchs_sends_and_its_commit_has_the_batch_aborted(running_bus):
+    bus = running_bus.start(projector=False)
+    bus.children.pop().stop()
+    events = clues(120, "uncommitted")
+    publish_all(bus, events)
+    crashing = subprocess.run(
+        [sys.executable, "-m", "tests.e2e.crashing_worker"],
+        env={**os.environ, **bus.settings.to_env()},
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        timeout=120,
+    )
+    assert crashing.returncode == crashing_worker.DIED, crashing.stderr.decode()[-2000:]
+    assert len(log_ids(bus, committed=False)) > len(log_ids(bus)), "the dead batch reached the broker"
+
+    bus.start_worker("worker-after-crash")
+    bus.wait_until(
+        lambda: len(log_ids(bus)) >= 2 * len(events) and router_done(bus), 90, "the next worker"
+    )
+    assert_exactly_once(bus, events)
 
 
 def test_a_second_worker_shares_the_load_and_the_rebalance_loses_nothing(running_bus):

@@ -27,10 +27,11 @@ def test_the_services_get_what_they_need_and_nobody_may_delete_or_alter() -> Non
         ("ff.log", "WRITE"),
         ("ff.inbox.", "WRITE"),
         ("ff.quarantine", "WRITE"),
+        ("ff.checkpoints", "WRITE"),
     } <= router
     assert ("ff.ingest.", "WRITE") not in router, "the router writes only the bus clock's ingest topic"
     projector = {(g.name, g.operation) for g in grants if g.principal == PROJECTOR}
-    assert projector == {("ff.log", "READ"), ("ff.inbox.", "READ")}
+    assert projector == {("ff.log", "READ"), ("ff.checkpoints", "READ"), ("ff.inbox.", "READ")}
     assert not {g.operation for g in grants} & {"DELETE", "ALTER", "ALTER_CONFIGS", "ALL"}
 
 
