@@ -9,6 +9,10 @@ from pathlib import Path
 
 from producers import EventRefused, Publisher, StagedEvent
 from producers.lines import Format, Line, draft_of, read_lines
+from schemas.catalogue import PROTECTED_FIELDS
+
+PROTECTED_NAMES = frozenset(p.removeprefix("payload.") for paths in PROTECTED_FIELDS.values() for p in paths)
+WITHHELD = "(withheld: protected field)"
 
 
 @dataclass(frozen=True)
@@ -63,15 +67,27 @@ def import_file(
 
 def _stage(publisher: Publisher, line: Line, result: ImportResult) -> StagedEvent | None:
     if line.error is not None:
-        result.refused.append(RefusedLine(line.number, "unreadable", (line.error,), line.text))
+        result.refused.append(RefusedLine(line.number, "unreadable", (line.error,), reported_text(line)))
         return None
     try:
         draft = draft_of(line.record, body_id=publisher.body_id)
         event = publisher.envelope(draft.payload, **dict(draft.options))
         return publisher.prepare(event)
     except EventRefused as exc:
-        result.refused.append(RefusedLine(line.number, exc.reason, exc.problems, line.text))
+        result.refused.append(RefusedLine(line.number, exc.reason, exc.problems, reported_text(line)))
         return None
+
+
+def reported_text(line: Line) -> str:
+    """The line as the refusal report shows it: protected fields (an informant) withheld; a line
+    that cannot be read but names one is withheld whole."""
+    payload = line.record.get("payload")
+    if isinstance(payload, dict) and PROTECTED_NAMES & payload.keys():
+        shown = {k: WITHHELD if k in PROTECTED_NAMES else v for k, v in payload.items()}
+        return json.dumps({**line.record, "payload": shown}, ensure_ascii=False)
+    if any(name in line.text for name in PROTECTED_NAMES):
+        return WITHHELD
+    return line.text
 
 
 def _store(publisher: Publisher, batch: list[StagedEvent], result: ImportResult) -> None:

@@ -22,7 +22,12 @@ if TYPE_CHECKING:  # the rest is imported by the command that needs it, so the C
     from fourfold.bulk import ImportResult
     from producers import Publisher
     from producers.lines import Format
-    from schemas.events.reference import SigningKeyRegistered, SigningKeyRevoked
+    from schemas.events.reference import (
+        EncryptionKeyRegistered,
+        EncryptionKeyRevoked,
+        SigningKeyRegistered,
+        SigningKeyRevoked,
+    )
 
 keys_app = typer.Typer(help="Bodies' signing keys.", no_args_is_help=True)
 
@@ -247,7 +252,10 @@ def keys_revoke(
 
 
 def _publish_as_registrar(
-    container: Container, payload: SigningKeyRegistered | SigningKeyRevoked, *, retry: str
+    container: Container,
+    payload: SigningKeyRegistered | SigningKeyRevoked | EncryptionKeyRegistered | EncryptionKeyRevoked,
+    *,
+    retry: str,
 ) -> uuid.UUID:
     """Publish a key fact about a body on the registrar's ingest topic, or exit saying how to retry."""
     from fourfold.registrar import correlation_of

@@ -8,14 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from schemas.files import private_file
+
 
 class Child:
     """One ``fourfold`` subcommand in the background, logging to a file."""
 
     def __init__(self, name: str, args: list[str], log_dir: Path, env: dict[str, str] | None = None):
-        log_dir.mkdir(parents=True, exist_ok=True)
         self.name = name
-        self.log_path = log_dir / f"{name}.log"
+        self.log_path = private_file(log_dir / f"{name}.log")  # 0600 in a 0700 directory
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(
             [sys.executable, "-m", "fourfold.cli", *args],
@@ -24,6 +25,7 @@ class Child:
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})},
             start_new_session=True,
+            umask=0o077,  # whatever the child writes (SQLite files, logs) is its owner's only
         )
 
     @property

@@ -18,10 +18,13 @@ from pydantic_core import ErrorDetails
 
 from fourfold.acl import RESERVED
 from schemas import Payload, Subject
-from schemas.enums import SubjectKind
+from schemas.catalogue import EVENT_TYPES, PROTECTED_FIELDS
+from schemas.confidential import RecipientKey
+from schemas.enums import BodyKind, SubjectKind
 from schemas.events.reference import (
     BodyRegistered,
     CadreRegistered,
+    EncryptionKeyRegistered,
     JurisdictionAssigned,
     RegionRegistered,
     SigningKeyRegistered,
@@ -29,6 +32,7 @@ from schemas.events.reference import (
 )
 from schemas.signing import VerifyKey
 from schemas.types import ID_PATTERN, Sector
+from streams.confidentiality import READERS
 
 DEMO_REGISTRY = Path(__file__).resolve().parent.parent / "deploy" / "demo" / "registry.json"
 
@@ -185,8 +189,25 @@ def body_ids(registry: Registry) -> list[str]:
     return [body["body_id"] for body in registry.get("bodies", [])]
 
 
-def reference_facts(registry: Registry, key_for: Callable[[str], VerifyKey]) -> Iterator[ReferenceFact]:
-    """Every reference event the file describes, plus each body's signing-key registration."""
+PROTECTED_READER_KINDS = frozenset(READERS) | {
+    kind for event_type in PROTECTED_FIELDS for kind in EVENT_TYPES[event_type].publishers
+}
+"""Who may read a protected field (streams/confidentiality.allowed_readers): letters-and-visits and
+case management of the jurisdiction, and the event's source, of any kind that may publish one."""
+
+
+def protected_readers(registry: Registry) -> list[str]:
+    """The file's bodies that may read protected fields (an informant), so each gets an encryption key."""
+    return [b["body_id"] for b in registry.get("bodies", []) if BodyKind(b["kind"]) in PROTECTED_READER_KINDS]
+
+
+def reference_facts(
+    registry: Registry,
+    key_for: Callable[[str], VerifyKey],
+    encryption_key_for: Callable[[str], RecipientKey] | None = None,
+) -> Iterator[ReferenceFact]:
+    """Every reference event the file describes, plus each body's signing-key registration and,
+    with ``encryption_key_for``, each protected-field reader's encryption-key registration."""
     for section, cls, kind, id_field in _SECTIONS:
         for entry in registry.get(section, []):
             yield cls.model_validate(entry, strict=False), Subject(kind=kind, id=entry[id_field])
@@ -194,6 +215,12 @@ def reference_facts(registry: Registry, key_for: Callable[[str], VerifyKey]) -> 
         key = key_for(body_id)
         payload = SigningKeyRegistered(body_id=body_id, key_id=key.key_id, public_key=key.text)
         yield payload, Subject(kind=SubjectKind.BODY, id=body_id)
+    if encryption_key_for is None:
+        return
+    for body_id in protected_readers(registry):
+        public = encryption_key_for(body_id)
+        sealing = EncryptionKeyRegistered(body_id=body_id, key_id=public.key_id, public_key=public.text)
+        yield sealing, Subject(kind=SubjectKind.BODY, id=body_id)
 
 
 def correlation_of(fact: ReferenceFact) -> str:

@@ -23,7 +23,9 @@ class EventRefused(PublishError):
     """Raised before sending when an event is invalid or not this body's to publish.
 
     ``reason`` is a short code (``invalid``, ``too_large``, ``unknown_type``, ``unauthorised``,
-    ``derived``); ``problems`` lists each thing wrong, one per line, for a person to act on.
+    ``derived``, ``no_recipients``: the key directory names no key to seal a protected field for);
+    ``problems`` lists each thing wrong, one per line, for a person to act on; it never quotes
+    the value of a protected field.
     """
 
     def __init__(

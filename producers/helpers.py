@@ -134,11 +134,21 @@ class PublishHelpers:
         return self.publish(payload, subject=subject, **options)
 
     def transfer_clue(
-        self, *, clue_id: str, subject: Subject, to_body: str, reason: str, **options: Any
+        self,
+        *,
+        clue_id: str,
+        subject: Subject,
+        to_body: str,
+        reason: str,
+        informant: Informant | None = None,
+        **options: Any,
     ) -> uuid.UUID:
-        """Hand the clue's custody from this body to ``to_body``."""
+        """Hand the clue's custody from this body to ``to_body``; give the ``informant`` (opened with
+        this body's key) to have it sealed again for the new holder's readers."""
         with refusing(ClueTransferred.event_type):
-            payload = ClueTransferred(clue_id=clue_id, from_body=self.body_id, to_body=to_body, reason=reason)
+            payload = ClueTransferred(
+                clue_id=clue_id, from_body=self.body_id, to_body=to_body, reason=reason, informant=informant
+            )
         options.setdefault("classification", Classification.CONFIDENTIAL)
         return self.publish(payload, subject=subject, **options)
 

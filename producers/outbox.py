@@ -60,17 +60,31 @@ class OutboxRow:
 class Outbox:
     """One SQLite file, safe to share between threads and processes. A process that dies loses
     nothing it stored, and with ``synchronous="FULL"`` (the default: a clue taken in must survive
-    a power cut too) neither does a machine that loses power; "NORMAL" is faster."""
+    a power cut too) neither does a machine that loses power; "NORMAL" is faster. Acknowledged
+    events are forgotten ``retention`` seconds after their acknowledgement (default 7 days; None
+    keeps them), their bytes overwritten (``secure_delete``): the file holds signed events."""
 
-    def __init__(self, path: Path | str, *, synchronous: Literal["NORMAL", "FULL"] = "FULL"):
+    PRUNE_EVERY = 60.0
+    """Seconds between two prunings by one process."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        synchronous: Literal["NORMAL", "FULL"] = "FULL",
+        retention: float | None = 7 * 24 * 3600.0,
+    ):
         self.path = Path(path)
         self._synchronous = synchronous
+        self._retention = retention
+        self._pruned_at = float("-inf")
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
         with self._using() as db:
             db.executescript(SCHEMA)
+        self.prune_expired()
 
     def add(self, body_id: str, topic: str, events: Sequence[StagedEvent]) -> list[bool]:
         """Store ``events`` in one transaction; for each, False if its id was already stored."""
@@ -105,6 +119,8 @@ class Outbox:
                 ' partition = ?, "offset" = ?, last_error = NULL WHERE seq = ?',
                 [(now, partition, offset, seq) for seq, partition, offset in acks],
             )
+        if now - self._pruned_at >= self.PRUNE_EVERY:
+            self.prune_expired()
 
     def mark_failed(self, seqs: Sequence[int], error: str, *, give_up: bool = False) -> None:
         """Record a failed attempt; ``give_up`` for errors no retry can mend."""
@@ -134,6 +150,13 @@ class Outbox:
             return DeliveryStatus(event_id, DeliveryState.UNKNOWN)
         return DeliveryStatus(event_id, DeliveryState(row[0]), *row[1:])
 
+    def prune_expired(self) -> int:
+        """Forget events acknowledged longer ago than the retention; returns how many."""
+        self._pruned_at = time.time()
+        if self._retention is None:
+            return 0
+        return self.prune(sent_before=self._pruned_at - self._retention)
+
     def prune(self, *, sent_before: float) -> int:
         """Forget events acknowledged before ``sent_before`` (Unix time); returns how many."""
         with self._transaction() as db:
@@ -154,6 +177,7 @@ class Outbox:
             try:
                 db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
                 db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA secure_delete = ON")  # a pruned event's bytes are overwritten
                 db.execute(f"PRAGMA synchronous = {self._synchronous}")
             except sqlite3.Error as exc:
                 raise OutboxError(f"cannot open the outbox {self.path}: {exc}") from exc

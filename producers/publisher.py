@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
 from producers.direct import DirectDelivery
+from producers.directory import Directory
 from producers.errors import EventRefused, PublishError
 from producers.helpers import PublishHelpers
 from producers.link import PRODUCER_DEFAULTS, KafkaLink
@@ -42,7 +43,8 @@ class Publisher(PublishHelpers):
     Direct (no ``outbox``): publish() hands the event to Kafka and returns; delivery failures
     surface at flush(), after bounded retries. With an ``outbox`` (a path or an Outbox):
     publish() returns once the event is stored locally, and a background sender delivers it,
-    retrying with backoff for as long as it takes, also after this process restarts.
+    retrying with backoff for as long as it takes, also after this process restarts. With a key
+    ``directory``, protected fields are sealed for the bodies allowed to read them before signing.
     """
 
     def __init__(
@@ -61,11 +63,17 @@ class Publisher(PublishHelpers):
         max_attempts: int = 3,
         max_event_bytes: int = MAX_EVENT_BYTES,
         metrics: SdkMetrics | None = None,
+        directory: Directory | Path | None = None,
+        outbox_retention: timedelta | None = timedelta(days=7),
     ):
         self.body_id = body_id
         self.topic = (topics or Topics()).ingest(body_id)
         self._send_timeout = send_timeout
-        self._stager = Stager(body_id, signing_key, body_kind=body_kind, max_event_bytes=max_event_bytes)
+        if isinstance(directory, Path):
+            directory = Directory.load(directory)
+        self._stager = Stager(
+            body_id, signing_key, body_kind=body_kind, max_event_bytes=max_event_bytes, directory=directory
+        )
         self._metrics = (metrics or default_metrics()).for_body(body_id)
         # a batch must fit the ingest topic's limit, which the broker holds to the event size limit
         batch_size = min(PRODUCER_DEFAULTS["batch_size"], max_event_bytes)
@@ -78,7 +86,8 @@ class Publisher(PublishHelpers):
                 link, self._metrics, retry=retry, max_attempts=max_attempts, remember=10_000
             )
             return
-        store = outbox if isinstance(outbox, Outbox) else Outbox(outbox)
+        retention = outbox_retention.total_seconds() if outbox_retention is not None else None
+        store = outbox if isinstance(outbox, Outbox) else Outbox(outbox, retention=retention)
         ack_timeout = config["delivery_timeout_ms"] / 1000 + 5
         sender = OutboxDelivery(
             store, link, self._metrics, body_id=body_id, retry=retry, ack_timeout=ack_timeout

@@ -11,24 +11,35 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from producers.directory import Directory
 from producers.errors import EventRefused
 from producers.facts import matter_of, subject_of
 from producers.ids import new_event_id
 from producers.outbox import StagedEvent
 from schemas import Envelope, Payload, SigningKey, Subject
-from schemas.catalogue import DERIVED_TYPES, EVENT_TYPES, REFERENCE_TYPES, envelope_for
+from schemas.catalogue import DERIVED_TYPES, EVENT_TYPES, PROTECTED_FIELDS, REFERENCE_TYPES, envelope_for
+from schemas.confidential import clear_protected, is_protected, seal_protected
 from schemas.enums import BodyKind, Classification, Handling
 from schemas.signing import sign_to_wire
 
 
 class Stager:
-    """One body's gate: checks what it may publish, then signs and encodes."""
+    """One body's gate: checks what it may publish, seals protected fields, then signs and encodes."""
 
-    def __init__(self, body_id: str, key: SigningKey, *, body_kind: BodyKind | None, max_event_bytes: int):
+    def __init__(
+        self,
+        body_id: str,
+        key: SigningKey,
+        *,
+        body_kind: BodyKind | None,
+        max_event_bytes: int,
+        directory: Directory | None = None,
+    ):
         self.body_id = body_id
         self._key = key
         self._kind = body_kind
         self._max_bytes = max_event_bytes
+        self._directory = directory
 
     def envelope(
         self,
@@ -78,6 +89,7 @@ class Stager:
                 f"event {event.event_id} names source {event.source_body!r}, not {self.body_id!r}",
                 event_type=event.event_type,
             )
+        event = self.seal(event)
         _, value = sign_to_wire(event, self._key)
         if len(value) > self._max_bytes:
             raise EventRefused(
@@ -87,6 +99,13 @@ class Stager:
                 event_type=event.event_type,
             )
         return StagedEvent(event.event_id, event.event_type, event.correlation_id.encode(), value)
+
+    def seal(self, event: Envelope[Any]) -> Envelope[Any]:
+        """``event`` with its clear protected fields sealed for the readers the directory names
+        (unchanged without a directory: the router then withholds them, but they travel in clear)."""
+        if self._directory is None or event.event_type not in PROTECTED_FIELDS or not clear_protected(event):
+            return event
+        return seal_protected(event, self._directory.recipients(event))
 
     def check_type(self, event_type: object, cls: type) -> None:
         """Refuse what is not in the catalogue, what only the bus derives, and, when this body's
@@ -134,6 +153,8 @@ def _problem(err: ErrorDetails, prefix: str) -> str:
         return f"{path or '(event)'}: required field is missing"
     if err["type"] == "extra_forbidden":
         return f"{path}: unexpected field"
+    if is_protected(path):
+        return f"{path}: {err['msg'].removeprefix('Value error, ')} (value withheld: protected field)"
     text = repr(err["input"])
     text = text if len(text) <= 60 else text[:57] + "..."
     return f"{path or '(event)'}: {err['msg'].removeprefix('Value error, ')}, got {text}"

@@ -20,7 +20,7 @@ from projections.inbox import inbox, inbox_row
 from projections.log_index import log_events, logged
 from projections.writer import write_changes
 from schemas import Envelope, EventError, InvalidEvent, Topics, decode_event
-from schemas.catalogue import EVENT_TYPES, envelope_for
+from schemas.catalogue import EVENT_TYPES, PROTECTED_FIELDS, envelope_for
 from schemas.records import Delivery
 from schemas.seal import Headers, Seal, refused
 
@@ -111,7 +111,7 @@ def apply_batch(
         try:
             changes.extend(changes_for(event))
         except (ValueError, KeyError, AttributeError) as exc:
-            _unreadable(bad, record, f"projection failed: {exc!r}")
+            _unreadable(bad, record, f"projection failed: {described(exc, event.event_type)}")
             continue
         changes.append(logged(event, record.partition, record.offset, record_time(record)))
     for record in records:
@@ -119,7 +119,7 @@ def apply_batch(
             try:
                 delivery = Delivery.model_validate_json(record.value)
             except (ValidationError, KeyError, ValueError, AttributeError) as exc:
-                _unreadable(bad, record, str(exc))
+                _unreadable(bad, record, f"not a delivery: {described(exc, None)}")
                 continue
             if delivery.recipient != intake.topics.body_of(record.topic):
                 bad_seals.append(_integrity_row(record, "wrong_recipient"))
@@ -185,6 +185,19 @@ def _not_yet_applied(
         seen.add(event_id)
         fresh.append((event, record))
     return fresh
+
+
+def described(exc: Exception, event_type: str | None) -> str:
+    """An error as the logs and ``unreadable_records`` keep it: never the values it was about
+    (pydantic's input, a protected field's content)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(record)'}: {e['msg']}"
+            for e in exc.errors(include_url=False, include_input=False)
+        )
+    if event_type is None or event_type in PROTECTED_FIELDS:
+        return type(exc).__name__
+    return repr(exc)
 
 
 def _unreadable(bad: list[dict[str, Any]], record: Record, error: str) -> None:

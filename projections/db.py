@@ -83,7 +83,8 @@ tracking = Table(
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL and a busy timeout so readers never block the writer,
     and a database file that is new is created readable by the owner only."""
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    # hide_parameters: an error (logged, or kept in unreadable_records) never quotes a row's values
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
         database = engine.url.database
         if database and database != ":memory:" and not engine.url.query.get("uri"):

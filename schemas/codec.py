@@ -8,7 +8,8 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails, from_json
 
 from schemas.canonical import canonical_bytes, canonical_json
-from schemas.catalogue import envelope_for, payload_class
+from schemas.catalogue import PROTECTED_FIELDS, envelope_for, payload_class
+from schemas.confidential import is_protected
 from schemas.envelope import Envelope
 from schemas.errors import EventTooLarge, InvalidEvent, NotCanonical
 from schemas.upcasting import upcast
@@ -90,6 +91,8 @@ def _problem(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind == "missing":
         return f"{path}: required field is missing"
+    if is_protected(path):
+        return f"{path}: {err['msg'].removeprefix('Value error, ')} (value withheld: protected field)"
     if kind == "extra_forbidden":
         return f"{path}: unexpected field (not in this schema version), got {_short(err['input'])}"
     message = err["msg"].removeprefix("Value error, ")
@@ -110,10 +113,14 @@ def _require_canonical(expected: bytes, raw: bytes, event_type: str) -> None:
         (i for i, (a, b) in enumerate(zip(expected, raw, strict=False)) if a != b),
         min(len(expected), len(raw)),
     )
+    shown = (
+        " (bytes withheld: the event has protected fields)"
+        if event_type in PROTECTED_FIELDS
+        else f": expected {_around(expected, at)}, got {_around(raw, at)}"
+    )
     raise NotCanonical(
         f"{event_type}: bytes are not in canonical form (sorted keys, no whitespace,"
-        f" timestamps as 2026-01-31T08:00:00.000000Z); first difference at byte {at}:"
-        f" expected {_around(expected, at)}, got {_around(raw, at)}",
+        f" timestamps as 2026-01-31T08:00:00.000000Z); first difference at byte {at}{shown}",
         event_type=event_type,
     )
 

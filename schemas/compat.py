@@ -13,8 +13,9 @@ from schemas.registry import JSON_DIR, Schema, committed, event_schema, file_nam
 from schemas.upcasting import Upcaster
 
 _ANNOTATIONS = frozenset(
-    {"title", "description", "examples", "default", "$comment", "$id", "$schema", "$defs"}
+    {"title", "description", "examples", "default", "$comment", "$id", "$schema", "$defs", "protected"}
 )
+"""Keywords that do not constrain data (``protected`` marks a field the SDK seals)."""
 _UNDERSTOOD = frozenset(
     {
         "$ref", "anyOf", "type", "enum", "const",

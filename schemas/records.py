@@ -31,7 +31,8 @@ class Quarantined(BaseModel):
     reason: str
     """Short code: invalid, unknown_type, too_large, not_canonical, bad_signature, unknown_key,
     revoked_key, unauthorised, unknown_subject, future_dated, duplicate_id_reuse, unknown_clue,
-    not_holder, wrong_matter, out_of_order, output_too_large, duplicate_id, router_error."""
+    not_holder, wrong_matter, out_of_order, unencrypted_protected, output_too_large, duplicate_id,
+    router_error."""
     detail: str
     source_topic: str
     partition: int

@@ -11,6 +11,7 @@ from schemas.catalogue import CLOCK_TYPES, REFERENCE_TYPES
 from schemas.enums import BodyKind
 from streams import jurisdiction as j
 from streams.authority import OutsideRemit, check_remit
+from streams.confidentiality import sealed_problem
 from streams.ownership import check_ownership
 from streams.registry import ReferenceConflict, Registry, RevokedKey, UnknownKey
 from streams.state import BusState
@@ -35,6 +36,9 @@ class Gate:
     max_bytes: int
     max_skew: timedelta = timedelta(minutes=5)
     """How far an event's claimed time may run ahead of the time the broker appended it."""
+    require_sealed: bool = True
+    """Refuse a protected field in clear (schemas/confidential.py); one sealed for a body that may
+    not read it, or to an unregistered key, is refused either way."""
 
 
 def admit(
@@ -111,6 +115,9 @@ def _check_authority(event: Envelope[Any], registry: Registry, state: BusState, 
         check_ownership(event, body, registry, state, remit)
     except OutsideRemit as exc:
         raise Refusal(exc.reason, str(exc), event) from None
+    problem = sealed_problem(event, registry, require_sealed=gate.require_sealed)
+    if problem is not None:
+        raise Refusal(*problem, event)
 
 
 def _not_a_publisher(event: Envelope[Any], kind: BodyKind, registry: Registry) -> str:

@@ -16,6 +16,8 @@ from schemas.enums import BodyKind, JurisdictionRole
 from schemas.events.reference import (
     BodyRegistered,
     CadreRegistered,
+    EncryptionKeyRegistered,
+    EncryptionKeyRevoked,
     JurisdictionAssigned,
     RegionRegistered,
     SigningKeyRegistered,
@@ -58,6 +60,8 @@ def entity_key(event: Envelope[Any]) -> str:
             return f"jurisdiction:{p.body_id}:{p.role}"
         case SigningKeyRegistered() | SigningKeyRevoked():
             return f"key:{p.body_id}:{p.key_id}"
+        case EncryptionKeyRegistered() | EncryptionKeyRevoked():
+            return f"enckey:{p.body_id}:{p.key_id}"
     raise ValueError(f"{event.event_type} is not reference data")
 
 
@@ -80,7 +84,7 @@ class Registry:
         """Raise ReferenceConflict if ``event`` may not follow the facts known about its entity."""
         key = entity_key(event)
         known = self._latest.get(key)
-        if isinstance(event.payload, SigningKeyRegistered):
+        if isinstance(event.payload, SigningKeyRegistered | EncryptionKeyRegistered):
             if key in self._revoked:
                 raise ReferenceConflict(
                     "revoked_key",
@@ -103,7 +107,7 @@ class Registry:
             return False
         self._applied.add(event_id)
         key = entity_key(event)
-        if isinstance(event.payload, SigningKeyRevoked):
+        if isinstance(event.payload, SigningKeyRevoked | EncryptionKeyRevoked):
             self._revoked.add(key)
         elif key in self._revoked:
             return False
@@ -131,9 +135,24 @@ class Registry:
             if kind is None or event.payload.kind == kind:
                 yield event.payload
 
+    def units(self) -> Iterator[UnitRegistered]:
+        for event in self._by_section.get("unit", {}).values():
+            yield event.payload
+
+    def cadres(self) -> Iterator[CadreRegistered]:
+        for event in self._by_section.get("cadre", {}).values():
+            yield event.payload
+
     def jurisdictions(self, role: JurisdictionRole) -> Iterator[JurisdictionAssigned]:
         for event in self._by_section.get(f"jurisdiction:{role}", {}).values():
             yield event.payload
+
+    def encryption_keys(self, body_id: str | None = None) -> Iterator[EncryptionKeyRegistered]:
+        """Registered, unrevoked encryption keys (of ``body_id``, or of every body), oldest first."""
+        for event in self._by_section.get("enckey", {}).values():
+            p = event.payload
+            if isinstance(p, EncryptionKeyRegistered) and body_id in (None, p.body_id):
+                yield p
 
     def region_chain(self, region_id: str) -> list[str]:
         """The region and its ancestors, nearest first."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from schemas.categories import FindingCategory
+from schemas.ciphertext import PROTECTED, Sealed
 from schemas.enums import (
     BodyKind,
     Disposition,
@@ -82,8 +83,11 @@ class ProblemClueReceived(Payload):
         InformationCredibility.CANNOT_JUDGE,
         description="How credible the information is (1 known true ... 4 cannot be judged).",
     )
-    informant: Informant | None = Field(
-        None, description="Protected: withheld from every body but these two offices."
+    informant: Informant | Sealed | None = Field(
+        None,
+        description="Protected: sealed by the SDK for letters-and-visits and case management of the"
+        " clue's jurisdiction and the source; withheld from every other body.",
+        json_schema_extra=PROTECTED,
     )
 
 
@@ -107,6 +111,12 @@ class ClueTransferred(Payload):
     from_body: BodyId
     to_body: BodyId
     reason: Text
+    informant: Informant | Sealed | None = Field(
+        None,
+        description="Protected: the clue's informant sealed again for the new holder's letters-and-visits"
+        " and case management, by a transferring body that can open it.",
+        json_schema_extra=PROTECTED,
+    )
 
 
 class ClueDisposed(Payload):

@@ -1,4 +1,4 @@
-"""Reference data: regions, bodies, units, cadres, jurisdictions and signing keys."""
+"""Reference data: regions, bodies, units, cadres, jurisdictions, signing and encryption keys."""
 
 from __future__ import annotations
 
@@ -85,6 +85,27 @@ class SigningKeyRegistered(Payload):
 
 class SigningKeyRevoked(Payload):
     """A body's key is withdrawn; events signed with it afterwards are refused."""
+
+    publishers = _REGISTRAR
+    receivers = _EVERYONE
+    body_id: BodyId
+    key_id: KeyId
+    reason: Name
+
+
+class EncryptionKeyRegistered(Payload):
+    """A body's X25519 public key: the SDK seals protected fields for the bodies allowed to read
+    them with their registered, unrevoked encryption keys."""
+
+    publishers = _REGISTRAR
+    receivers = _EVERYONE
+    body_id: BodyId
+    key_id: KeyId
+    public_key: PublicKey
+
+
+class EncryptionKeyRevoked(Payload):
+    """A body's encryption key is withdrawn: nothing new is sealed for it."""
 
     publishers = _REGISTRAR
     receivers = _EVERYONE

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
 from fourfold.demo import forged, scenario
-from schemas import SigningKey, encode_event
+from schemas import SigningKey, encode_event, sign_event
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +18,9 @@ def test_clue_reaches_the_body_with_jurisdiction_and_bad_input_is_quarantined(ma
     clue, district_clue = scenario()
     bus.send_raw("city-letters", b"\xff not json at all")
     bus.send_raw("city-letters", encode_event(forged(SigningKey.generate("city-letters:1"))))
+    # signed by its source, but the informant in clear (an SDK without the key directory): refused
+    in_clear = clue.event.model_copy(update={"event_id": uuid.uuid4()})
+    bus.send_raw(clue.body_id, encode_event(sign_event(in_clear, bus.container.keys.load(clue.body_id))))
     bus.publish(clue.body_id, clue.event)
     bus.publish(district_clue.body_id, district_clue.event)
 
@@ -35,11 +39,14 @@ def test_clue_reaches_the_body_with_jurisdiction_and_bad_input_is_quarantined(ma
     assert "A. Citizen" not in transfer["payload"]
     [register] = _of_type(bus.inbox("city-case-mgmt"), "ProblemClueReceived")
     assert register["reasons"] == "clue_register"
-    assert "A. Citizen" in register["payload"]
+    assert "A. Citizen" not in register["payload"]  # sealed by the SDK: on the log, in every read model
+    assert bus.opened("city-case-mgmt", register)["informant"]["name"] == "A. Citizen"
+    assert bus.opened("city-commission", register)["informant"]["sealed"]  # no key of its own opens it
     assert bus.inbox("jiangbei-commission") == []
 
-    reasons = sorted(r["reason"] for r in bus.records(bus.container.topics.quarantine))
-    assert reasons == ["bad_signature", "invalid"]
+    quarantined = bus.records(bus.container.topics.quarantine)
+    assert sorted(r["reason"] for r in quarantined) == ["bad_signature", "invalid", "unencrypted_protected"]
+    assert not any("A. Citizen" in json.dumps(r) for r in quarantined)
     logged = bus.records(bus.container.topics.log)
     assert {e["event_id"] for e in logged} >= {str(clue.event.event_id), str(district_clue.event.event_id)}
 

@@ -27,11 +27,14 @@ from producers import (
     TopicMissing,
     unit,
 )
+from producers.directory import Directory
 from producers.link import KafkaLink
 from producers.sender import OutboxDelivery
 from schemas import SigningKey, decode_event, verify_event
 from schemas.access import KafkaAccess
 from schemas.categories import FindingCategory
+from schemas.ciphertext import Sealed
+from schemas.confidential import EncryptionKey, Keyring, open_value
 from schemas.enums import Classification, HowFound, Severity, SourceReliability
 from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded
 
@@ -48,6 +51,23 @@ def _raw_records(access: KafkaAccess, topic: str) -> list[bytes]:
         return [record.value for record in consumer]
     finally:
         consumer.close()
+
+
+def _directory() -> tuple[Directory, Keyring]:
+    """A key directory for clues about city-hospital's municipal-managed cadres, and the readers' keys."""
+    keys = [EncryptionKey.generate(b, f"{b}:enc:1") for b in ("city-letters", "city-case-mgmt")]
+    directory = Directory(
+        keys={k.body_id: (k.recipient,) for k in keys},
+        readers={"city-commission": ("city-letters", "city-case-mgmt")},
+        commissions={"city-letters": "city-commission", "city-case-mgmt": "city-commission"},
+        unit_levels={"city-hospital": "municipal"},
+        holders={"city-hospital": {"municipal": "city-commission"}},
+        cadre_levels={"cadre-qian": "municipal"},
+    )
+    ring = Keyring()
+    for key in keys:
+        ring.add(key)
+    return directory, ring
 
 
 def _finding(publisher: Publisher, i: int) -> uuid.UUID:
@@ -69,6 +89,7 @@ def test_published_events_read_back_signed_and_intact(
     key = SigningKey.generate(f"{BODY}:1")
     registry = CollectorRegistry()
     outbox = tmp_path / "outbox.db" if with_outbox else None
+    directory, ring = _directory()
     with Publisher(
         BODY,
         key,
@@ -77,6 +98,7 @@ def test_published_events_read_back_signed_and_intact(
         outbox=outbox,
         metrics=SdkMetrics.create(registry),
         producer_config=container.access(BODY).security(),
+        directory=directory,
     ) as publisher:
         clue_id = publisher.receive_clue(
             clue_id="clue-7",
@@ -99,7 +121,12 @@ def test_published_events_read_back_signed_and_intact(
         verify_event(event, key.verify_key)
     clue = events[clue_id]
     assert isinstance(clue.payload, ProblemClueReceived)
-    assert clue.payload.informant == Informant(name="A. Citizen")
+    sealed = clue.payload.informant  # sealed before signing, for the readers of the jurisdiction
+    assert isinstance(sealed, Sealed) and sealed.readers() == {"city-letters", "city-case-mgmt"}
+    assert not any(b"A. Citizen" in raw for raw in on_topic)
+    for reader in sealed.readers():
+        opened = open_value(sealed, reader, ring, event_id=clue_id, path="payload.informant")
+        assert Informant.model_validate(opened) == Informant(name="A. Citizen")
     assert (clue.subject.kind, clue.subject.id) == ("cadre", "cadre-qian")
     assert (clue.correlation_id, clue.classification) == ("clue-7", Classification.CONFIDENTIAL)
     assert events[findings[0]].subject == unit("city-hospital")
