@@ -44,11 +44,16 @@ def recipients(conn: Connection, event_id: str) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def knowledge(conn: Connection, body_id: str, as_of: datetime | None) -> list[dict[str, Any]]:
-    """What body ``body_id`` knew as of ``as_of``: every delivery it had received by then
-    (everything, without ``as_of``), in the order delivered."""
+def knowledge(
+    conn: Connection, body_id: str, as_of: datetime | None, valid_at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """What body ``body_id`` knew as of ``as_of`` (knowledge time): every delivery it had received by
+    then (everything, without ``as_of``), in the order delivered; with ``valid_at`` (event time),
+    only the facts that had occurred by then."""
     query = select(inbox).where(inbox.c.recipient == body_id)
     if as_of is not None:
         query = query.where(inbox.c.delivered_at <= as_of)
+    if valid_at is not None:
+        query = query.where(inbox.c.occurred_at <= valid_at)
     query = query.order_by(inbox.c.delivered_at, inbox.c.event_id)
     return [dict(r._mapping) for r in conn.execute(query)]

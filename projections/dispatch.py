@@ -5,19 +5,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from projections import clues, dossier, inspections, oversight, plans, rectifications, reference, systemic
+from projections import (
+    clues,
+    dossier,
+    health,
+    inspections,
+    oversight,
+    plans,
+    rectifications,
+    reference,
+    systemic,
+)
 from projections.changes import Change
 from schemas import Envelope
 
 Handler = Callable[[Envelope[Any]], list[Change]]
 
 HANDLERS: dict[str, list[Handler]] = {}
-for _module in (reference, clues, dossier, rectifications, inspections, systemic, oversight, plans):
+for _module in (reference, clues, dossier, rectifications, inspections, systemic, oversight, plans, health):
     for _event_type, _handler in _module.HANDLERS.items():
         HANDLERS.setdefault(_event_type, []).append(_handler)
 
 LOG_ONLY = frozenset(
-    {"SigningKeyRegistered", "SigningKeyRevoked", "DailySupervisionReported", "ProgressReportIssued"}
+    {
+        "SigningKeyRegistered",
+        "SigningKeyRevoked",
+        "EncryptionKeyRegistered",
+        "EncryptionKeyRevoked",
+        "ReportingCadenceSet",
+        "PassOnConsented",
+        "ProgressReportIssued",
+    }
 )
 """In the log index and the inboxes of those they reach, but in no shared read model."""
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, String, Table, Text
+from sqlalchemy import Boolean, Column, String, Table, Text
 
 from projections.changes import Change, Latest, listing, version_of
 from projections.db import UtcDateTime, metadata
 from schemas import Envelope
+from schemas.enums import Classification, Handling
 
 findings = Table(
     "findings",
@@ -23,6 +24,10 @@ findings = Table(
     Column("found_at", UtcDateTime),
     Column("round_id", String(64)),
     Column("summary", Text),
+    Column("event_id", String(36)),
+    Column("restricted", Boolean),
+    # restricted: confidential, never passed on, or passed on only with consent; shown only to the
+    # bodies the finding was delivered to (queries.dossier)
     Column("finding_version", String(80)),
     # aspect "notice": shared at once as an outstanding issue
     Column("notified_bodies", Text),
@@ -55,6 +60,9 @@ def _finding(event: Envelope[Any], how_found: str, round_id: str | None) -> list
         "found_at": event.occurred_at,
         "round_id": round_id,
         "summary": p.summary,
+        "event_id": str(event.event_id),
+        "restricted": event.classification == Classification.CONFIDENTIAL
+        or event.handling in (Handling.WITH_CONSENT, Handling.NEVER_PASS_ON),
     }
     return [Latest(findings, "finding", version_of(event), row)]
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from projections.changes import unlisting
 from projections.clues import clues
 from projections.dossier import cases, findings
+from projections.inbox import inbox
 from projections.inspections import briefings, consultations, inspection_rounds, round_units
 from projections.oversight import oversight_matters
 from projections.plans import plan_items, plans
@@ -96,14 +97,18 @@ def plan_list(conn: Connection, items: Collection[tuple[str, str]] | None) -> li
     return out
 
 
-def dossier(conn: Connection, unit_id: str) -> dict[str, Any] | None:
-    """Everything the bus knows about one unit, with its political-ecology summary."""
+def dossier(conn: Connection, unit_id: str, reader: str | None = None) -> dict[str, Any] | None:
+    """Everything the bus knows about one unit, with its political-ecology summary; for ``reader``,
+    a restricted finding (confidential, never passed on, passed on only with consent) only if it
+    was delivered to that body."""
     unit = conn.execute(select(units).where(units.c.unit_id == unit_id)).first()
     if unit is None:
         return None
     found = _rows(
         conn, findings, findings.c.unit_id == unit_id, order=(findings.c.found_at, findings.c.finding_id)
     )
+    if reader is not None:
+        found = _delivered_only(conn, found, reader)
     round_ids = list(conn.scalars(select(round_units.c.round_id).where(round_units.c.unit_id == unit_id)))
     issue_ids = list(
         conn.scalars(select(systemic_issue_units.c.issue_id).where(systemic_issue_units.c.unit_id == unit_id))
@@ -119,6 +124,15 @@ def dossier(conn: Connection, unit_id: str) -> dict[str, Any] | None:
         "systemic_issues": issues(conn, issue_ids),
         "ecology": ecology(conn, unit_id),
     }
+
+
+def _delivered_only(conn: Connection, found: list[dict[str, Any]], reader: str) -> list[dict[str, Any]]:
+    restricted = [r["event_id"] for r in found if r["restricted"]]
+    if not restricted:
+        return found
+    query = select(inbox.c.event_id).where(inbox.c.recipient == reader, inbox.c.event_id.in_(restricted))
+    received = set(conn.scalars(query))
+    return [r for r in found if not r["restricted"] or r["event_id"] in received]
 
 
 def _unit_rectifications(conn: Connection, unit_id: str) -> list[str]:

@@ -143,7 +143,10 @@ def verified(event: Envelope[Any]) -> list[Change]:
 
 
 def overdue(event: Envelope[Any]) -> list[Change]:
-    row = {"rectification_id": event.payload.rectification_id, "overdue_at": event.occurred_at}
+    """A rectification's, or a case-driven reform's (keyed by its recommendation id)."""
+    p = event.payload
+    rid = p.rectification_id if event.event_type == "RectificationOverdue" else p.recommendation_id
+    row = {"rectification_id": rid, "overdue_at": event.occurred_at}
     return [Latest(rectifications, "overdue", version_of(event), row, earliest=True)]
 
 
@@ -154,4 +157,5 @@ HANDLERS = {
     "RectificationCompleted": completed,
     "RectificationVerified": verified,
     "RectificationOverdue": overdue,
+    "CaseReformOverdue": overdue,
 }

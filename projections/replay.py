@@ -1,4 +1,9 @@
-"""Audit replay: every read model rebuilt from offset 0 of the log and inboxes, to the end or as of a time."""
+"""Audit replay: every read model rebuilt from offset 0 of the log and inboxes, to the end or as of a time.
+
+Two times: ``as_of`` is knowledge time (what the bus had recorded by then: the log up to the record
+time), ``valid_at`` is event time (only the events that had occurred by then, as the log knows them
+now, late reports and back-dated facts included). Both together: what had happened by ``valid_at``,
+as the bus knew it on ``as_of``."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from sqlalchemy import Engine
 from projections.batch import Intake, Record, apply_batch
 from projections.consuming import consumer, end_offsets, polled, projected_partitions
 from projections.db import create_schema
+from projections.validtime import happened_by
 from schemas.access import KafkaAccess
 
 Progress = Callable[[int, int], None]
@@ -58,6 +64,7 @@ def replay(
     intake: Intake,
     *,
     as_of: datetime | None = None,
+    valid_at: datetime | None = None,
     batch_size: int = 5000,
     progress: Progress | None = None,
 ) -> ReplayResult:
@@ -70,7 +77,8 @@ def replay(
         kafka.seek_to_beginning()
         starts = {tp: kafka.position(tp) or 0 for tp in partitions}
         stops = stop_offsets(kafka, partitions, as_of)
-        return _run(engine, kafka, intake, starts, stops, batch_size, progress)
+        keep = None if valid_at is None else _occurred_by(intake, valid_at)
+        return _run(engine, kafka, intake, starts, stops, batch_size, progress, keep)
     finally:
         kafka.close()
 
@@ -145,8 +153,10 @@ def _run(
     stops: dict[TopicPartition, int],
     batch_size: int,
     progress: Progress | None,
+    keep: Callable[[Record], bool] | None = None,
 ) -> ReplayResult:
-    """Write each batch (rows and offsets in one transaction) while the fetcher polls the next."""
+    """Write each batch (rows and offsets in one transaction) while the fetcher polls the next;
+    with ``keep``, only the records it keeps are applied (every offset still counts as passed)."""
     fetcher = _Fetcher(kafka, starts, stops, batch_size)
     began = time.perf_counter()
     records_done = events = 0
@@ -155,8 +165,9 @@ def _run(
         while (item := fetcher.batches.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
+            records = item.records if keep is None else [r for r in item.records if keep(r)]
             with engine.begin() as conn:
-                events += apply_batch(conn, item.records, intake, item.moved)
+                events += apply_batch(conn, records, intake, item.moved)
             records_done += len(item.records)
             if progress is not None:
                 progress(item.passed, fetcher.total)
@@ -166,6 +177,11 @@ def _run(
     seconds = time.perf_counter() - began
     stopped = {(tp.topic, tp.partition): o for tp, o in stops.items()}
     return ReplayResult(records_done, events, seconds, stopped)
+
+
+def _occurred_by(intake: Intake, valid_at: datetime) -> Callable[[Record], bool]:
+    log_topic = intake.topics.log
+    return lambda record: happened_by(record, log_topic, valid_at)
 
 
 def _advance(

@@ -20,6 +20,7 @@ systemic_issues = Table(
     Column("finding_ids", Text),
     Column("window_start", UtcDateTime),
     Column("window_end", UtcDateTime),
+    Column("sector", String(40)),
     Column("detected_at", UtcDateTime),
     Column("issue_version", String(80)),
 )
@@ -41,6 +42,7 @@ def systemic_issue_detected(event: Envelope[Any]) -> list[Change]:
         "finding_ids": listing(p.finding_ids),
         "window_start": p.window_start,
         "window_end": p.window_end,
+        "sector": p.sector,
         "detected_at": event.occurred_at,
     }
     units = (Insert(systemic_issue_units, {"issue_id": p.issue_id, "unit_id": u}) for u in p.unit_ids)

@@ -77,9 +77,10 @@ def flag_overdue_plan_items(
 def detect_systemic_issues(
     tick: Envelope[Any], registry: Registry, state: BusState, policy: Policy
 ) -> list[Envelope[Any]]:
-    """One finding category at ``systemic_min_units`` units or ``systemic_min_regions`` regions
-    within ``systemic_window`` (by the findings' event times), among findings up to the tick that
-    no earlier issue claimed. Confidential findings stay with their jurisdiction and do not count."""
+    """One finding category at ``systemic_min_units`` units, ``systemic_min_regions`` regions or
+    ``systemic_min_sectors`` sectors within ``systemic_window`` (by the findings' event times),
+    among findings up to the tick that no earlier issue claimed. Confidential findings stay with
+    their jurisdiction and do not count."""
     by_category: dict[str, list[Finding]] = defaultdict(list)
     for f in state.findings.values():
         if (
@@ -107,11 +108,16 @@ def _regions(findings: list[Finding], registry: Registry) -> set[str]:
     return {r for f in findings if (r := j.region_of_unit(registry, f.unit_id))}
 
 
+def _sectors(findings: list[Finding], registry: Registry) -> set[str]:
+    return {u.sector for f in findings if (u := registry.unit(f.unit_id))}
+
+
 def _is_systemic(findings: list[Finding], registry: Registry, policy: Policy) -> bool:
     units = {f.unit_id for f in findings}
     return (
         len(units) >= policy.systemic_min_units
         or len(_regions(findings, registry)) >= policy.systemic_min_regions
+        or len(_sectors(findings, registry)) >= policy.systemic_min_sectors
     )
 
 
@@ -120,6 +126,7 @@ def _issue(
 ) -> Envelope[Any]:
     start = findings[0].occurred_at
     regions = sorted(_regions(findings, registry))
+    sectors = _sectors(findings, registry)
     issue_id = f"{category}-{start:%Y%m%d%H%M%S}"
     payload = SystemicIssueDetected.model_validate(
         {
@@ -130,6 +137,8 @@ def _issue(
             "finding_ids": tuple(sorted({f.finding_id for f in findings}))[:500],
             "window_start": start,
             "window_end": start + policy.systemic_window,
+            "sector": next(iter(sectors)) if len(sectors) == 1 else None,
+            "sector_count": len(sectors),
         },
         strict=False,
     )

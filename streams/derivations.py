@@ -8,7 +8,9 @@ from schemas import Envelope
 from streams.deadlines import detect_systemic_issues, flag_overdue_plan_items, flag_overdue_rectifications
 from streams.derived import Derivation, Policy
 from streams.flows import propose_collaboration, request_briefings, share_outstanding_issue, transfer_clue
+from streams.overdue import flag_late_briefings, flag_overdue_reforms, flag_overdue_reports
 from streams.registry import Registry
+from streams.second_half import hand_over_clue, require_rectification
 from streams.state import BusState
 from streams.units import MATTER_TYPES
 
@@ -16,7 +18,16 @@ DERIVATIONS: dict[str, list[Derivation]] = {
     "ProblemClueReceived": [transfer_clue],
     "SupervisionFindingRecorded": [share_outstanding_issue],
     "InspectionRoundPlanned": [request_briefings],
-    "ClockTicked": [flag_overdue_rectifications, flag_overdue_plan_items, detect_systemic_issues],
+    "InspectionFindingReported": [require_rectification],
+    "ClueHandedOver": [hand_over_clue],
+    "ClockTicked": [
+        flag_overdue_rectifications,
+        flag_overdue_plan_items,
+        detect_systemic_issues,
+        flag_late_briefings,
+        flag_overdue_reports,
+        flag_overdue_reforms,
+    ],
 }
 """Event type -> the flows it sets off. Every matter event may also make its matter cross-boundary."""
 

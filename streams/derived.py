@@ -26,6 +26,12 @@ class Policy:
     systemic_min_regions: int = 3
     """...or at this many regions."""
     systemic_window: timedelta = timedelta(days=30)
+    systemic_min_sectors: int = 3
+    """...or in this many sectors (systems)."""
+    rectification_period: timedelta = timedelta(days=60)
+    """An inspection finding's rectification is due this long after the round ends (or the report)."""
+    report_grace: timedelta = timedelta(days=5)
+    """A regular report may come this long after its period ends, unless its relation sets another."""
 
 
 Derivation = Callable[[Envelope[Any], Registry, BusState, Policy], list[Envelope[Any]]]

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from schemas import Envelope, Subject
-from schemas.enums import BodyKind, Severity, SubjectKind
+from schemas.enums import BodyKind, Handling, Severity, SubjectKind
 from schemas.events.clues import ClueTransferred, ProblemClueReceived, SupervisionFindingRecorded
 from schemas.events.coordination import CollaborativeOversightProposed
 from schemas.events.inspection import BriefingRequested, InspectionRoundPlanned
@@ -16,7 +16,7 @@ from schemas.types import ID_PATTERN
 from streams import jurisdiction as j
 from streams.derived import Policy, derived
 from streams.registry import Registry
-from streams.state import BusState, jurisdiction_only, stricter
+from streams.state import PASS_ON_BARRED, BusState, jurisdiction_only, stricter
 from streams.units import units_named
 
 OUTSTANDING = frozenset({Severity.HIGH, Severity.CRITICAL})
@@ -45,7 +45,7 @@ def share_outstanding_issue(
 ) -> list[Envelope[Any]]:
     """A contact office's high-severity finding goes at once to the stationed agency and lower commission."""
     finding: SupervisionFindingRecorded = event.payload
-    if finding.severity not in OUTSTANDING or jurisdiction_only(event):
+    if finding.severity not in OUTSTANDING or jurisdiction_only(event) or event.handling in PASS_ON_BARRED:
         return []
     if event.source_body not in j.contact_offices(registry, finding.unit_id):
         return []
@@ -120,6 +120,8 @@ def propose_collaboration(
     if matter is not None:
         classification = stricter(classification, matter.classification)
         handling = stricter(handling, matter.handling)
+    if handling == Handling.WITH_CONSENT:
+        return []  # a proposal would pass the matter on to comprehensive supervision and others
     region = j.common_region(registry, regions) or regions[0]
     return [
         derived(

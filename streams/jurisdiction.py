@@ -13,7 +13,14 @@ def clue_holder(registry: Registry, unit_id: str, cadre_id: str | None) -> str |
     unit = registry.unit(unit_id)
     if unit is None:
         return None
-    level = management_level(registry, unit.level, cadre_id)
+    return holder_at_level(registry, unit_id, management_level(registry, unit.level, cadre_id))
+
+
+def holder_at_level(registry: Registry, unit_id: str, level: ManagementLevel) -> str | None:
+    """The commission nearest the unit whose territorial remit manages cadres of ``level``."""
+    unit = registry.unit(unit_id)
+    if unit is None:
+        return None
     chain = registry.region_chain(unit.region_id)
     best: tuple[int, str] | None = None
     for remit in registry.jurisdictions(JurisdictionRole.TERRITORIAL):

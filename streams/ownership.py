@@ -11,7 +11,9 @@ things on the log:
   recommendation) is taken once: a second event bringing it into being is refused;
 - a body a payload names (supervising bodies, asked_of, lead, participants, assignees, a
   transfer's receiver) is a registered body the source may address: one of its own region or
-  the regions above, or within its remit.
+  the regions above, or within its remit;
+- a restricted fact is cited, transferred and consented to only as its handling code allows
+  (streams/handling.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from schemas.enums import BodyKind
 from schemas.events.reference import BodyRegistered
 from streams import jurisdiction as j
 from streams.authority import OutsideRemit, Remit
+from streams.handling import check_handling
 from streams.registry import Registry
 from streams.routing import current_holder
 from streams.state import BusState, taken_ids
@@ -38,6 +41,9 @@ ADDRESSED_FIELDS: dict[str, tuple[str, ...]] = {
     "BriefingSubmitted": ("team_body_id",),
     "InspectionRoundPlanned": ("team_body_id",),
     "CollaborativeOversightApproved": ("lead_body", "participating_bodies"),
+    "ReportingCadenceSet": ("reporting_body",),
+    "ImportantReportAcknowledged": ("reporting_body",),
+    "PassOnConsented": ("consented_to",),
 }
 """Payload fields that name bodies the event is addressed to."""
 
@@ -47,6 +53,7 @@ def check_ownership(
 ) -> None:
     """Raise OutsideRemit unless ``body`` may do this to what ``event`` names."""
     _check_new_ids(event, state)
+    check_handling(event, body, state)
     if event.event_type in CLUE_FOLLOW_UPS:
         _check_custody(event, body, registry, state)
     for target in addressed(event):

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from schemas.categories import FindingCategory
 from schemas.enums import BodyKind, Severity
 from schemas.envelope import Payload
-from schemas.types import BodyId, RecordId, RegionId, Text, UnitId, UtcDateTime
+from schemas.types import BodyId, RecordId, RegionId, Sector, Text, UnitId, UtcDateTime
 
 
 class OutstandingIssueNotified(Payload):
@@ -31,6 +31,9 @@ class DailySupervisionReported(Payload):
     period_start: UtcDateTime
     period_end: UtcDateTime
     important: bool = Field(False, description="Important information is reported at once.")
+    urgent: bool = Field(
+        False, description="Important information marked urgent: its acknowledgement is timed."
+    )
     summary: Text
 
     @model_validator(mode="after")
@@ -49,6 +52,8 @@ class SystemicIssueDetected(Payload):
     finding_ids: tuple[RecordId, ...] = Field(min_length=1, max_length=500)
     window_start: UtcDateTime
     window_end: UtcDateTime
+    sector: Sector | None = Field(None, description="The sector (system) the units share, if they share one.")
+    sector_count: int = Field(0, ge=0, description="How many sectors the units span.")
 
     @model_validator(mode="after")
     def _window_in_order(self) -> Self:
