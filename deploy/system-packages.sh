@@ -5,14 +5,26 @@
 set -euo pipefail
 
 packages=(openjdk-17-jre-headless maven)
+# The dashboards: Chromium and its driver for the browser tests (tests/browser), CJK fonts for the
+# pages and the PDF report, Pango for WeasyPrint, which lays the PDF out (docs/dashboards.md).
+dashboard_packages=(chromium chromium-driver fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0)
+
+missing=()
+if ! { command -v java >/dev/null && command -v mvn >/dev/null; }; then
+  missing+=("${packages[@]}")
+fi
+for package in "${dashboard_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
 
 say_what_is_needed() {
-  echo "warning: Java 17+ and Maven are needed to run the local Kafka broker;" \
-       "install them (on Debian: apt-get install ${packages[*]})" >&2
+  echo "warning: missing ${missing[*]} (Java 17+ and Maven run the local Kafka broker; Chromium runs" \
+       "the browser tests, which skip without it; fonts and Pango serve the PDF report);" \
+       "install them (on Debian: apt-get install ${missing[*]})" >&2
   exit 0
 }
 
-if command -v java >/dev/null && command -v mvn >/dev/null; then
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 command -v apt-get >/dev/null || say_what_is_needed
@@ -23,7 +35,7 @@ elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
 else
   say_what_is_needed
 fi
-echo "installing ${packages[*]} from Debian packages (needed to fetch and run Kafka)" >&2
+echo "installing ${missing[*]} from Debian packages (Kafka, the browser tests, the PDF report)" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y -qq "${packages[@]}" >/dev/null
+"${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null || say_what_is_needed

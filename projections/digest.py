@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Table, func, select
+from sqlalchemy.engine import Connection
 
 from projections.changes import State
 from projections.schema import read_model_tables
@@ -34,10 +35,15 @@ def _rows_digest(h: Any, table: Table, rows: Iterable[Iterable[Any]]) -> None:
 def digest(engine: Engine) -> str:
     """The same for the same knowledge, whichever backend, batch size or order of arrival built it;
     tracking and other bookkeeping are left out."""
-    h = hashlib.sha256()
     with engine.connect() as conn:
-        for table in read_model_tables():
-            _rows_digest(h, table, (tuple(r) for r in conn.execute(select(*table.columns))))
+        return connection_digest(conn)
+
+
+def connection_digest(conn: Connection) -> str:
+    """The digest as ``conn`` sees the read models (inside its transaction: one snapshot)."""
+    h = hashlib.sha256()
+    for table in read_model_tables():
+        _rows_digest(h, table, (tuple(r) for r in conn.execute(select(*table.columns))))
     return h.hexdigest()
 
 

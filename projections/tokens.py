@@ -1,4 +1,5 @@
-"""API tokens: one or more per body, issued at random and stored only as their SHA-256."""
+"""API tokens: one or more per body, issued at random and stored only as their SHA-256, in the identity
+database (projections/identity.py), which a rebuild of the read models leaves alone."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Engine, String, Table, select, update
+from sqlalchemy import Column, Engine, String, Table, inspect, select, update
 
 from projections.db import UtcDateTime
-from projections.versions import control
+from projections.identity import identity
 
 api_tokens = Table(
     "api_tokens",
-    control,
+    identity,
     Column("token_hash", String(64), primary_key=True),
     Column("body_id", String(64), nullable=False, index=True),
     Column("issued_at", UtcDateTime, nullable=False),
@@ -22,6 +23,11 @@ api_tokens = Table(
 """A stolen copy of this table lets no one in: the tokens themselves are never stored."""
 
 PREFIX = "ff_"
+
+
+def ensure(engine: Engine) -> None:
+    """Create the token table in ``engine`` unless it is there (the identity store makes it itself)."""
+    api_tokens.create(engine, checkfirst=True)
 
 
 def _hash(token: str) -> str:
@@ -40,6 +46,7 @@ def issue_tokens(engine: Engine, body_ids: list[str]) -> list[tuple[str, str]]:
     now = datetime.now(UTC)
     rows = [{"token_hash": _hash(token), "body_id": body_id, "issued_at": now} for body_id, token in issued]
     if rows:
+        ensure(engine)
         with engine.begin() as conn:
             conn.execute(api_tokens.insert(), rows)
     return issued
@@ -70,3 +77,18 @@ def listed(engine: Engine) -> list[dict[str, object]]:
     )
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def adopt_legacy(identity_engine: Engine, control_engine: Engine) -> int:
+    """Copy the tokens an older version kept beside the read models into the identity database
+    (those not there yet); returns how many. The old table is left as it was."""
+    if not inspect(control_engine).has_table(api_tokens.name):
+        return 0
+    with control_engine.connect() as conn:
+        old = [dict(r._mapping) for r in conn.execute(select(api_tokens))]
+    with identity_engine.begin() as conn:
+        have = set(conn.scalars(select(api_tokens.c.token_hash)))
+        new = [row for row in old if row["token_hash"] not in have]
+        if new:
+            conn.execute(api_tokens.insert(), new)
+    return len(new)

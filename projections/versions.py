@@ -3,8 +3,8 @@
 A schema change is never migrated in place. The new code's projector builds version N+1 from offset 0
 beside version N (a PostgreSQL schema ``readmodels_v<N>``, or a SQLite file ``<name>.v<N>.db`` beside
 the configured one) while N keeps serving; once it has caught up with the log it switches the pointer,
-and the read API follows the pointer. The pointer and the API tokens live in the configured database
-itself, outside every version.
+and the read API follows the pointer. The pointer lives in the configured database itself, outside
+every version; users and API tokens live in another database altogether (projections/identity.py).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.db import UtcDateTime, create_schema, make_engine
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump when any read-model table changes shape or meaning (see docs/read-models.md)."""
 
 control = MetaData()
-"""Tables of the configured database that outlive read-model versions: the pointer and the tokens."""
+"""Tables of the configured database that outlive read-model versions: the pointer."""
 
 pointer = Table(
     "readmodel_pointer",
@@ -51,9 +51,7 @@ class ReadStore:
 
     @cached_property
     def control(self) -> Engine:
-        """The configured database itself, with the pointer and token tables."""
-        import projections.tokens  # noqa: F401 - registers the token table on ``control``
-
+        """The configured database itself, with the pointer table."""
         if self.backend == "sqlite":
             self._sqlite_path().parent.mkdir(parents=True, exist_ok=True)
         engine = make_engine(self.url)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from projections import access, tokens
@@ -41,8 +42,18 @@ class Caller:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "leadership reads aggregates only (/aggregates)")
 
 
-def caller_dependency(store: ReadStore) -> Callable[..., Caller]:
-    """The dependency that authenticates a request against ``store`` and opens the live read models."""
+def caller_dependency(store: ReadStore, identity: Engine | None = None) -> Callable[..., Caller]:
+    """The dependency that authenticates a request against the tokens in ``identity`` (the identity
+    database; ``store``'s own database when None, for tests) and opens the live read models."""
+
+    checked: list[Engine] = []
+
+    def keys() -> Engine:
+        if not checked:
+            engine = identity if identity is not None else store.control
+            tokens.ensure(engine)
+            checked.append(engine)
+        return checked[0]
 
     def connection() -> Iterator[Connection]:
         live = store.live_version()
@@ -58,7 +69,7 @@ def caller_dependency(store: ReadStore) -> Callable[..., Caller]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         conn: Annotated[Connection, Depends(connection)],
     ) -> Caller:
-        body_id = tokens.authenticate(store.control, credentials.credentials) if credentials else None
+        body_id = tokens.authenticate(keys(), credentials.credentials) if credentials else None
         if body_id is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

@@ -55,8 +55,8 @@ def test_audit_of_an_unknown_clue_says_so_and_tokens_are_issued_for_several_bodi
     assert issued.returncode == 0, issued.stdout + issued.stderr
     lines = [line.split() for line in issued.stdout.splitlines()]
     assert [body for body, _ in lines] == bodies
-    control = bus.container.read_store.control
-    assert [tokens.authenticate(control, token) for _, token in lines] == bodies
+    keys = bus.container.identity.engine  # the identity database, not the read models'
+    assert [tokens.authenticate(keys, token) for _, token in lines] == bodies
 
 
 def test_a_token_for_a_body_the_projector_has_not_reached_is_issued_with_a_note(running_bus):
@@ -65,7 +65,7 @@ def test_a_token_for_a_body_the_projector_has_not_reached_is_issued_with_a_note(
     issued = _fourfold(bus.container, "tokens", "issue", "city-commission")
     assert issued.returncode == 0, issued.stdout + issued.stderr
     [token] = issued.stdout.split()
-    assert tokens.authenticate(bus.container.read_store.control, token) == "city-commission"
+    assert tokens.authenticate(bus.container.identity.engine, token) == "city-commission"
     assert "city-commission is registered on the log, but the projector has not reached" in issued.stderr
 
     refused = _fourfold(bus.container, "tokens", "issue", "city-letters", "no-such-body")
@@ -73,5 +73,5 @@ def test_a_token_for_a_body_the_projector_has_not_reached_is_issued_with_a_note(
     assert refused.stdout == ""
     assert "no-such-body is not a registered body" in refused.stderr
     assert "No token issued." in refused.stderr
-    listed = tokens.listed(bus.container.read_store.control)
+    listed = tokens.listed(bus.container.identity.engine)
     assert [row["body_id"] for row in listed] == ["city-commission"]
