@@ -76,9 +76,14 @@ class Chains:
     away) must not be linked to, so chains go back to what the log holds.
     """
 
-    def __init__(self) -> None:
-        self._committed: dict[str, Head] = {}
+    def __init__(self, committed: dict[str, Head] | None = None) -> None:
+        self._committed: dict[str, Head] = dict(committed or {})
         self._written: dict[str, Head] = {}
+
+    @property
+    def committed(self) -> dict[str, Head]:
+        """The heads as the log holds them (as far as ``observe`` has read it)."""
+        return dict(self._committed)
 
     def head(self, chain: str) -> Head:
         return self._written.get(chain) or self._committed.get(chain) or Head(0, genesis(chain))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 import faust
@@ -27,6 +29,7 @@ from streams.metrics import RouterMetrics
 from streams.registry import Registry
 from streams.router import IngestRecord, Outcome, Router, Write
 from streams.sink import TransactionalSink, Written
+from streams.snapshot import Saved, Snapshots
 from streams.state import BusState
 from streams.subscription import AgentTopics
 from streams.topic_maker import TopicMaker
@@ -67,6 +70,8 @@ class RouterConfig:
     replication_factor: int = 1
     max_event_bytes: int = 65_536
     max_skew: timedelta = timedelta(minutes=5)
+    require_sealed: bool = True
+    """Refuse an event whose protected fields are in clear (see streams/admission.Gate)."""
     policy: Policy = field(default_factory=Policy)
     clock_interval: float = 60.0
     """Seconds between the bus clock's ticks (on the leader worker only); 0 stops the clock."""
@@ -78,6 +83,10 @@ class RouterConfig:
     """Seconds between faust's background commits; each batch also commits as soon as it is written."""
     session_timeout: float = 6.0
     """Seconds before the group gives a silent (crashed) worker's partitions to the others."""
+    state_dir: Path | None = None
+    """Where the worker saves its state (streams/snapshot.py); None: it folds the whole log at start."""
+    snapshot_interval: float = 60.0
+    """Seconds between saves of the state, between batches."""
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
     extra_faust_settings: dict[str, Any] = field(default_factory=dict)
@@ -93,12 +102,23 @@ class RouterApp:
         for anchor in config.anchors:
             self.registry.trust(anchor)
         self.registry.trust(Anchor(config.bus_body, config.bus_key.verify_key))
-        self.state = BusState(finding_horizon=2 * config.policy.systemic_window)
+        self.snapshots = (
+            Snapshots(config.state_dir / "state.snapshot", config.seal) if config.state_dir else None
+        )
+        saved = self.snapshots.load() if self.snapshots else None
+        self.state = saved.state if saved else BusState()
+        self.state.finding_horizon = 2 * config.policy.systemic_window
         self.router = Router(
             topics,
             self.registry,
             self.state,
-            gate=Gate(config.registrar_body, config.bus_body, config.max_event_bytes, config.max_skew),
+            gate=Gate(
+                config.registrar_body,
+                config.bus_body,
+                config.max_event_bytes,
+                config.max_skew,
+                require_sealed=config.require_sealed,
+            ),
             bus_key=config.bus_key,
             policy=config.policy,
         )
@@ -119,11 +139,19 @@ class RouterApp:
             web_enabled=False,
             **config.extra_faust_settings,
         )
-        self.chains = Chains()
+        self.chains = Chains(saved.heads if saved else None)
         self.reference_feed = TopicFeed(config.access, topics.reference, self.registry.apply, config.seal)
         self.log_feed = TopicFeed(
-            config.access, topics.log, self.state.apply, config.seal, observe=self.chains.observe
+            config.access,
+            topics.log,
+            self.state.apply,
+            config.seal,
+            observe=self.chains.observe,
+            start_at=saved.positions if saved else None,
         )
+        if saved:
+            log.info("state restored from %s: reading the log from %s", config.state_dir, saved.positions)
+        self._next_snapshot = time.monotonic() + config.snapshot_interval
         self.maker = TopicMaker(
             config.access,
             topics,
@@ -159,12 +187,24 @@ class RouterApp:
             now = time.time()
             for event, outcome in decided:
                 self.metrics.observe(outcome, now - event.message.timestamp)
+            if self.snapshots is not None and time.monotonic() >= self._next_snapshot:
+                await self._save_state(self.snapshots)
+
+    async def _save_state(self, snapshots: Snapshots) -> None:
+        """Between batches, once the log feed has read all that is committed (this worker's writes
+        included), save the fold: it then holds committed records only."""
+        await self.log_feed.caught_up()
+        began = time.monotonic()
+        saved = Saved(self.state, self.chains.committed, await self.log_feed.positions())
+        snapshots.save(saved)
+        self._next_snapshot = time.monotonic() + self.config.snapshot_interval
+        log.info("state saved as of log offsets %s in %.2fs", saved.positions, time.monotonic() - began)
 
     async def _decide(self, record: IngestRecord) -> Outcome:
         """The router's decision, once the registry and state have what they need."""
         await self._catch_up_after_rebalance()
         admitted = self.router.admit(record)
-        if self.router.needs_whole_log(admitted):
+        if self.router.needs_whole_log(admitted) and not self._alone():
             await self.log_feed.caught_up()
         outcome = self.router.route(record, admitted)
         if outcome.quarantined is not None:
@@ -172,6 +212,13 @@ class RouterApp:
                 "quarantined %s (%s) from %s", outcome.quarantined.reason, outcome.event_type, record.topic
             )
         return outcome
+
+    def _alone(self) -> bool:
+        """Whether this worker holds every ingest partition: then it alone writes the log, and its
+        state already holds all that was decided since it caught up after its assignment."""
+        consumer = self.app.consumer
+        held = Counter(tp.topic for tp in consumer.assignment())
+        return all(held[topic] == consumer.topic_partitions(topic) for topic in self.subscription.names)
 
     async def _write(self, decided: list[tuple[faust.EventT, Outcome]]) -> None:
         batch = [Written(event.message.tp, outcome.writes, event.ack) for event, outcome in decided]

@@ -35,14 +35,18 @@ class TopicFeed:
         seal: Seal,
         *,
         observe: Callable[[bytes | None, bytes | None, Headers], object] | None = None,
+        start_at: dict[int, int] | None = None,
     ):
         self._access = access
         self.topic = topic
         self._apply = apply
         self._observe = observe
+        self.start_at = start_at or {}
         self._seal = seal
         self._consumer: AIOKafkaConsumer | None = None
         self.ready = asyncio.Event()
+        self._advanced = asyncio.Event()
+        """Set (and replaced) each time a fetch has been applied: what ``caught_up`` waits on."""
         self.applied = 0
 
     async def run(self) -> None:
@@ -58,11 +62,14 @@ class TopicFeed:
         await consumer.start()
         end: dict[TopicPartition, int] = {}
         try:
+            await self._seek_to_start(consumer)
             while True:
                 batches = await consumer.getmany(timeout_ms=200, max_records=2000)
                 for records in batches.values():
                     for record in records:
                         self._take(record)
+                self._advanced.set()
+                self._advanced = asyncio.Event()
                 if not self.ready.is_set():
                     end = end or await self._end_offsets()
                     if end and await self._reached(end):
@@ -71,12 +78,27 @@ class TopicFeed:
         finally:
             await consumer.stop()
 
+    async def _seek_to_start(self, consumer: AIOKafkaConsumer) -> None:
+        """Start each partition at ``start_at`` (where a saved state left off), the rest at the beginning."""
+        if not self.start_at:
+            return
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+        for tp in consumer.assignment():
+            if tp.partition in self.start_at:
+                consumer.seek(tp, self.start_at[tp.partition])
+
+    async def positions(self) -> dict[int, int]:
+        """The next offset to read, per partition: everything before it has been applied."""
+        assert self._consumer is not None
+        return {tp.partition: await self._consumer.position(tp) for tp in self._consumer.assignment()}
+
     async def caught_up(self) -> None:
         """Wait until every event committed to the topic before this call has been applied."""
         await self.ready.wait()
         end = await self._end_offsets()
         while not await self._reached(end):
-            await asyncio.sleep(0.01)
+            await self._advanced.wait()
 
     async def _end_offsets(self) -> dict[TopicPartition, int]:
         """The topic's (last stable) end offsets; empty until its partitions are assigned."""

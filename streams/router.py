@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_json
+
 from schemas import EVENT_TYPES, Envelope, SigningKey, Topics, encode_event, sign_event
 from schemas.catalogue import REFERENCE_TYPES
-from schemas.records import Delivery, Quarantined
+from schemas.confidential import withhold_raw
+from schemas.records import Quarantined
 from streams.admission import Gate, Refusal, admit
 from streams.derivations import NEEDS_WHOLE_LOG, derive
 from streams.derived import Policy
@@ -30,7 +32,8 @@ refused for its size. A record whose outputs would be larger is quarantined inst
 
 RAW_PREFIX_BYTES = 512
 MAX_DETAIL_CHARS = 1000
-"""A quarantine record keeps a prefix of the refused bytes, their SHA-256 and length, never the whole."""
+"""A quarantine record keeps a prefix of the refused bytes (a protected field in clear withheld),
+their SHA-256 and length, never the whole."""
 
 
 @dataclass(frozen=True)
@@ -158,10 +161,10 @@ class Router:
         if event.event_type in REFERENCE_TYPES:
             writes.append(Write(self.topics.reference, entity_key(event), raw, "reference", event.event_type))
             self.registry.apply(event)
-        for delivery in deliveries_for(event, self.registry, self.state):
-            topic = self.topics.inbox(delivery.recipient)
-            value = delivery.model_dump_json().encode()
-            writes.append(Write(topic, event.correlation_id, value, "inbox", event.event_type))
+        for recipient, value in deliveries_for(event, self.registry, self.state):
+            writes.append(
+                Write(self.topics.inbox(recipient), event.correlation_id, value, "inbox", event.event_type)
+            )
         self.state.apply(event)
         return writes
 
@@ -172,20 +175,18 @@ class Router:
         return Outcome(event_type, (write,), quarantined=refused)
 
 
-def deliveries_for(event: Envelope[Any], registry: Registry, state: BusState) -> list[Delivery]:
-    """One delivery per recipient, with what that recipient may not see removed."""
+def deliveries_for(event: Envelope[Any], registry: Registry, state: BusState) -> list[tuple[str, bytes]]:
+    """Each recipient and its delivery (``schemas.records.Delivery`` as JSON), with what it may not
+    see removed: the event is encoded once, and once more per distinct set of withheld fields."""
     whole = event.model_dump(mode="json")
+    encoded: dict[tuple[str, ...], bytes] = {}
     out = []
     for body_id, reasons in sorted(recipients(event, registry, state).items()):
         withheld = withheld_from(event, body_id, registry)
-        out.append(
-            Delivery.model_construct(  # built here from a valid event: no need to validate again
-                recipient=body_id,
-                reasons=tuple(sorted(reasons)),
-                redacted=withheld,
-                event=_without(copy.deepcopy(whole), withheld) if withheld else whole,
-            )
-        )
+        if withheld not in encoded:
+            encoded[withheld] = to_json(_without(whole, withheld) if withheld else whole)
+        head = to_json({"recipient": body_id, "reasons": sorted(reasons), "redacted": withheld})
+        out.append((body_id, head[:-1] + b',"event":' + encoded[withheld] + b"}"))
     return out
 
 
@@ -202,17 +203,19 @@ def quarantine(record: IngestRecord, refusal: Refusal) -> Quarantined:
         received_at=record.timestamp,
         event_id=str(event.event_id) if event else None,
         event_type=event.event_type if event else None,
-        raw=record.value[:RAW_PREFIX_BYTES].decode("utf-8", errors="replace"),
+        raw=withhold_raw(record.value)[:RAW_PREFIX_BYTES].decode("utf-8", errors="replace"),
         raw_length=len(record.value),
         raw_sha256=hashlib.sha256(record.value).hexdigest(),
     )
 
 
 def _without(data: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of ``data`` with each dotted path set to None; only the dicts along the paths are copied."""
+    out = dict(data)
     for path in paths:
         *parents, leaf = path.split(".")
-        node = data
+        node = out
         for part in parents:
-            node = node[part]
+            node[part] = node = dict(node[part])
         node[leaf] = None
-    return data
+    return out
