@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 from typing import Any, TypeVar
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.bindings import crypto_sign_BYTES as SIGNATURE_BYTES
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 from pydantic_core import from_json
 
 from schemas.canonical import canonical_bytes, canonical_json
@@ -26,11 +28,12 @@ def _unb64(text: str) -> bytes:
 
 
 class VerifyKey:
-    """A body's public key, as registered on the log."""
+    """A body's public key, as registered on the log. Verifies with libsodium (PyNaCl), about twice
+    as fast as OpenSSL through ``cryptography`` on this project's events (bench/bench_verify.py)."""
 
     def __init__(self, key_id: str, public_key: Ed25519PublicKey):
         self.key_id = key_id
-        self._key = public_key
+        self._raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
     @classmethod
     def from_text(cls, key_id: str, text: str) -> VerifyKey:
@@ -41,13 +44,15 @@ class VerifyKey:
 
     @property
     def text(self) -> str:
-        raw = self._key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return _b64(raw)
+        return _b64(self._raw)
 
     def verify(self, signature: bytes, data: bytes) -> bool:
+        """Whether ``signature`` (64 bytes) is this key's over ``data``."""
+        if len(signature) != SIGNATURE_BYTES:
+            return False
         try:
-            self._key.verify(signature, data)
-        except InvalidSignature:
+            crypto_sign_open(signature + data, self._raw)
+        except BadSignatureError:
             return False
         return True
 

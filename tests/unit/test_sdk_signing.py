@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 
 from fourfold.keys import KeyStore
 from producers.keyfile import read_key_file, write_key_file
-from schemas import EVENT_TYPES, SigningKey, canonical_bytes, decode_event, sign_event, verify_event
+from schemas import (
+    EVENT_TYPES,
+    SignatureInvalid,
+    SigningKey,
+    VerifyKey,
+    canonical_bytes,
+    decode_event,
+    sign_event,
+    verify_event,
+)
 from schemas.signing import sign_to_wire
 from schemas.testing import events
 
@@ -63,3 +72,18 @@ def test_a_key_file_from_before_key_ids_were_kept_is_key_one(tmp_path: Path):
     store.path("old-body").write_bytes(KEY.to_pem())
     assert store.load("old-body").key_id == "old-body:1"
     assert store.create("old-body").key_id == "old-body:2"
+
+
+def test_a_verify_key_from_text_checks_what_the_signing_key_signed_and_nothing_else():
+    """Signing (cryptography) and verifying (libsodium) share raw 32-byte Ed25519 keys."""
+    data = b'{"event_type":"ProblemClueReceived"}'
+    signature = KEY.sign(data)
+    key = VerifyKey.from_text(KEY.key_id, KEY.verify_key.text)
+    assert key.text == KEY.verify_key.text
+    assert key.verify(signature, data)
+    assert not key.verify(signature, data + b" ")
+    assert not key.verify(bytes([signature[0] ^ 1]) + signature[1:], data)
+    assert not key.verify(signature[:63], data)
+    assert not SigningKey.generate("other:1").verify_key.verify(signature, data)
+    with pytest.raises(SignatureInvalid, match="not a valid Ed25519 key"):
+        VerifyKey.from_text("short:1", KEY.verify_key.text[:20])

@@ -1,0 +1,217 @@
+"""End-to-end latency, SDK publish to inbox row, at 50, 200 and 500 events/s offered, against the
+floor of the same run: SDK publish to the record being readable on its ingest topic.
+
+A bus of its own with a `fourfold worker` and a `fourfold project` (SQLite under the bus's home).
+The SDK (three bodies' direct publishers) publishes the router's workload at a steady pace for a
+few seconds per rate; this process notes when each event is first readable on its ingest topic
+(the floor: the SDK's linger and the broker) and when its first inbox row appears (polling the
+read models every 5 ms). Prints p50/p95/p99 of both, the p99 of publish to the router's inbox
+record (the row's ``delivered_at``), the backlog when publishing stopped (events published but in
+no inbox yet) and how long it took to drain. Issue 14's target: p99 at most 100 ms at 50 events/s
+and 250 ms at 500 events/s.
+
+Usage: bench_latency.py [SECONDS]   (per rate, default 10; or FOURFOLD_BENCH_LATENCY_SECONDS)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer
+from sqlalchemy import literal_column, select
+from sqlalchemy.exc import OperationalError
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402
+    bench_bus,
+    percentile,
+    shared_broker,
+    start_workers,
+    stop,
+    take_in_registry,
+    wait,
+    workload,
+)
+from fourfold.acl import OPERATOR  # noqa: E402
+from fourfold.bootstrap import Container  # noqa: E402
+from fourfold.processes import Child  # noqa: E402
+from producers import Publisher  # noqa: E402
+from projections.inbox import inbox  # noqa: E402
+
+RATES = (50, 200, 500)
+SECONDS = float(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("FOURFOLD_BENCH_LATENCY_SECONDS", 10))
+DRAIN = 120.0
+"""Seconds to wait, after publishing stops, for the last events to reach an inbox."""
+TARGET_P99_MS = {50: 100.0, 500: 250.0}
+
+
+@dataclass
+class Watch:
+    """When each published event was published, readable on ingest, and first in an inbox."""
+
+    published: dict[str, float] = field(default_factory=dict)
+    on_ingest: dict[str, float] = field(default_factory=dict)
+    in_inbox: dict[str, float] = field(default_factory=dict)
+    delivered: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def note(self, seen: dict[str, float], event_id: str, at: float) -> None:
+        with self.lock:
+            seen.setdefault(event_id, at)
+
+
+def follow_ingest(container: Container, watch: Watch, topics: list[str]) -> None:
+    consumer = KafkaConsumer(
+        *topics, **container.access(OPERATOR).kafka_python(), group_id=None, auto_offset_reset="latest"
+    )
+    try:
+        while not watch.stopping.is_set():
+            for batch in consumer.poll(timeout_ms=50).values():
+                now = time.time()
+                for record in batch:
+                    watch.note(watch.on_ingest, json.loads(record.value)["event_id"], now)
+    finally:
+        consumer.close()
+
+
+def follow_inbox(container: Container, watch: Watch) -> None:
+    """Poll the inbox table every 5 ms for rows added since the last look."""
+    engine, last = container.engine, 0
+    rowid = literal_column("rowid")
+    while not watch.stopping.is_set():
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    select(rowid, inbox.c.event_id, inbox.c.delivered_at).where(rowid > last)
+                ).all()
+        except OperationalError:  # the projector holds the write lock: look again
+            rows = []
+        now = time.time()
+        for row_id, event_id, delivered_at in rows:
+            last = max(last, row_id)
+            watch.note(watch.in_inbox, event_id, now)
+            if delivered_at is not None:
+                watch.note(watch.delivered, event_id, delivered_at.timestamp())
+        time.sleep(0.005)
+
+
+@dataclass(frozen=True)
+class Figures:
+    rate: int
+    offered: int
+    e2e_ms: list[float]
+    floor_ms: list[float]
+    router_ms: list[float]
+    backlog: int
+    drain_s: float
+
+
+def offer(container: Container, watch: Watch, rate: int, start: int, children: list[Child]) -> Figures:
+    """Publish at ``rate`` events/s for SECONDS; wait until each is in an inbox."""
+    events = workload(int(rate * SECONDS), start=start)
+    publishers = {body: container.publisher(body) for body in {e.source_body for e in events}}
+    began = time.perf_counter()
+    for i, event in enumerate(events):
+        delay = began + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        watch.note(watch.published, str(event.event_id), time.time())
+        publishers[event.source_body].publish_event(event)
+    ids = [str(e.event_id) for e in events]
+    with watch.lock:
+        backlog = sum(1 for i in ids if i not in watch.in_inbox)
+    ended = time.monotonic()
+    _close(publishers)
+    wait(lambda: all(i in watch.in_inbox for i in ids), f"{len(ids)} events in an inbox", children, DRAIN)
+    drained = time.monotonic() - ended
+    with watch.lock:
+        return Figures(
+            rate,
+            len(ids),
+            _ms(watch.published, watch.in_inbox, ids),
+            _ms(watch.published, watch.on_ingest, ids),
+            _ms(watch.published, watch.delivered, ids),
+            backlog,
+            drained if backlog else 0.0,
+        )
+
+
+def _close(publishers: dict[str, Publisher]) -> None:
+    for publisher in publishers.values():
+        publisher.close()
+
+
+def _ms(start: dict[str, float], end: dict[str, float], ids: list[str]) -> list[float]:
+    return sorted((end[i] - start[i]) * 1000 for i in ids if i in end)
+
+
+def report(f: Figures) -> None:
+    def ps(values: list[float]) -> str:
+        return " / ".join(f"{percentile(values, p):6.0f}" for p in (50, 95, 99))
+
+    e2e99, floor99 = percentile(f.e2e_ms, 99), percentile(f.floor_ms, 99)
+    target = TARGET_P99_MS.get(f.rate)
+    against = f"; target {target:.0f} ms: ratio {e2e99 / target:.2f}" if target else ""
+    print(f"{f.rate:>4} events/s offered ({f.offered} events):")
+    print(f"  publish -> inbox row         p50/p95/p99 {ps(f.e2e_ms)} ms{against}")
+    ratio = e2e99 / floor99
+    print(f"  publish -> ingest (floor)    p50/p95/p99 {ps(f.floor_ms)} ms   ratio p99 {ratio:.1f}x")
+    print(f"  publish -> router's delivery p99 {percentile(f.router_ms, 99):6.0f} ms")
+    print(f"  backlog when publishing stopped: {f.backlog} events, drained in {f.drain_s:.1f} s", flush=True)
+
+
+def run(container: Container) -> None:
+    children = [*start_workers(container, 1), _projector(container)]
+    watch = Watch()
+    followers: list[threading.Thread] = []
+    try:
+        take_in_registry(container, children)
+        topics = sorted({container.topics.ingest(e.source_body) for e in workload(3)})
+        followers.append(_thread(lambda: follow_ingest(container, watch, topics)))
+        followers.append(_thread(lambda: follow_inbox(container, watch)))
+        time.sleep(2)  # the ingest follower is at the end of its topics
+        start = 0
+        warm = offer(container, watch, 10, start, children)  # connections made, router and projector warm
+        start += warm.offered
+        for rate in RATES:
+            figures = offer(container, watch, rate, start, children)
+            start += figures.offered
+            report(figures)
+    finally:
+        watch.stopping.set()
+        for thread in followers:
+            thread.join()
+        stop(children)
+
+
+def _projector(container: Container) -> Child:
+    settings = container.settings
+    return Child("bench-projector", ["project"], settings.home / "logs", env=settings.to_env())
+
+
+def _thread(target: Callable[[], Any]) -> threading.Thread:
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def main() -> None:
+    base = shared_broker()
+    with bench_bus(base) as container:
+        print(f"end-to-end latency, {SECONDS:.0f} s per rate, 1 worker + 1 projector (SQLite):")
+        run(container)
+
+
+if __name__ == "__main__":
+    main()

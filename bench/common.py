@@ -1,0 +1,347 @@
+"""What the router benchmarks share: a bus of their own on the shared broker, a signed workload,
+`fourfold worker` processes, and waiting that retries what Kafka calls retriable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiokafka.errors import KafkaError as AioKafkaError
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError, UnknownTopicOrPartitionError
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fourfold.acl import OPERATOR  # noqa: E402
+from fourfold.bootstrap import Container  # noqa: E402
+from fourfold.operations import publish_registry  # noqa: E402
+from fourfold.processes import Child  # noqa: E402
+from fourfold.registrar import DEMO_REGISTRY  # noqa: E402
+from fourfold.settings import Settings  # noqa: E402
+from schemas import Envelope, Subject, decode_event, encode_event, new_event, sign_event  # noqa: E402
+from schemas import verify_event as verify_signature  # noqa: E402
+from schemas.catalogue import REFERENCE_TYPES  # noqa: E402
+from schemas.categories import FindingCategory  # noqa: E402
+from schemas.enums import HowFound, Severity, SubjectKind  # noqa: E402
+from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded  # noqa: E402
+
+PARTITIONS = 3
+DEADLINE = 100.0
+"""Seconds a benchmark waits for one thing (the registry taken in, a backlog routed) before giving up."""
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+BUS = "bus"
+T = TypeVar("T")
+
+
+def workload(n: int, start: int = 0) -> list[Envelope[Any]]:
+    """A mix: findings with three to four recipients, and clues that also derive a transfer."""
+    out: list[Envelope[Any]] = []
+    for i in range(start, start + n):
+        at = AT + timedelta(seconds=i)
+        kind = i % 3
+        if kind == 0:
+            payload: Any = ProblemClueReceived(
+                clue_id=f"clue-{i}",
+                unit_id="yuzhong-hospital",
+                cadre_id="cadre-sun",
+                summary="Irregular procurement approvals.",
+                informant=Informant(name="A. Citizen"),
+            )
+            source, subject = "city-letters", Subject(kind=SubjectKind.CADRE, id="cadre-sun")
+        else:
+            unit, source = [("yuzhong-hospital", "city-office-1"), ("city-education", "stationed-education")][
+                kind - 1
+            ]
+            payload = SupervisionFindingRecorded(
+                finding_id=f"f-{i}",
+                unit_id=unit,
+                category=FindingCategory.EIGHT_POINT_RULES,
+                severity=Severity.LOW,
+                how_found=HowFound.DAILY_SUPERVISION,
+                summary="Banquets.",
+            )
+            subject = Subject(kind=SubjectKind.UNIT, id=unit)
+        out.append(
+            new_event(payload, source_body=source, occurred_at=at, subject=subject, correlation_id=f"m-{i}")
+        )
+    return out
+
+
+# --- a bus of the benchmark's own -------------------------------------------------------------
+
+
+def base_settings() -> Settings:
+    """The environment's settings, the shared broker's state in the repository's .fourfold."""
+    base = Settings()
+    if not base.home.is_absolute():
+        base = base.model_copy(update={"home": ROOT / base.home})
+    return base
+
+
+def bench_settings(base: Settings, **overrides: Any) -> Settings:
+    """A bus of its own (topic prefix, temporary home) on the shared broker: its bootstrap is set,
+    so no process of this bus ever starts a broker."""
+    values: dict[str, Any] = {
+        "home": Path(tempfile.mkdtemp(prefix="fourfold-bench-")),
+        "kafka_bootstrap": base.bootstrap_servers,
+        "topic_prefix": f"bench{uuid.uuid4().hex[:8]}",
+        "partitions": PARTITIONS,
+        "clock_interval": 0,
+        "router_session_timeout": 10,
+        "log_level": "WARNING",
+        "kafka_credentials_dir": base.credentials_dir,  # the shared broker's passwords and CA
+        "kafka_ca_file": base.ca_file,
+        "database_url": None,
+        # the workload's informants stay in clear, as agencies without the key directory send them:
+        # the router's work is the same (it withholds them); sealing is the SDK's cost
+        "require_sealed_fields": False,
+    }
+    return base.model_copy(update={**values, **overrides})
+
+
+def shared_broker() -> Settings:
+    """The base settings, once the shared local broker answers (`make bench` starts it first)."""
+    base = base_settings()
+    if base.uses_local_broker:
+        Container(base).ensure_broker()
+    return base
+
+
+@contextmanager
+def bench_bus(base: Settings, **overrides: Any) -> Iterator[Container]:
+    """A bus of its own with its trust anchors and secrets; its topics go afterwards, and its home
+    too unless the benchmark failed (it holds the workers' logs)."""
+    container = Container(bench_settings(base, **overrides))
+    container.trust.init()
+    try:
+        yield container
+    except BaseException:
+        print(f"(the logs are in {container.settings.home / 'logs'})", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(container.settings.home, ignore_errors=True)
+    finally:
+        delete_topics(container)
+
+
+def delete_topics(container: Container) -> None:
+    """Every topic of this bus's prefix (the shared broker's disk is not the benchmark's)."""
+    admin = KafkaAdminClient(**container.access(OPERATOR).kafka_python())
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(f"{container.topics.prefix}")]
+        if mine:
+            admin.delete_topics(mine)
+    finally:
+        admin.close()
+
+
+# --- waiting, with what Kafka calls retriable asked again -------------------------------------
+
+
+def retriable(exc: BaseException) -> bool:
+    """Whether Kafka (kafka-python or aiokafka) says asking again may succeed: a group coordinator
+    not elected yet on a fresh broker, a topic's metadata not spread yet after its creation..."""
+    return isinstance(exc, KafkaError | AioKafkaError) and bool(getattr(exc, "retriable", False))
+
+
+def retry(call: Callable[[], T], what: str, timeout: float = 60.0) -> T:
+    """``call()``, asked again while it fails with a retriable Kafka error, for up to ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except (KafkaError, AioKafkaError) as exc:
+            if not retriable(exc) or time.monotonic() > deadline:
+                raise
+            print(f"  ({what}: {type(exc).__name__}, retrying)", file=sys.stderr)
+            time.sleep(0.5)
+
+
+def wait(
+    condition: Callable[[], object], what: str, children: Sequence[Child], timeout: float = DEADLINE
+) -> None:
+    """Until ``condition()``; a retriable Kafka error counts as not yet. Gives up after ``timeout``
+    seconds or when a child process dies."""
+    deadline = time.monotonic() + timeout
+    while not _retrying(condition):
+        dead = [c for c in children if not c.alive]
+        if time.monotonic() > deadline or dead:
+            logs = ", ".join(str(c.log_path) for c in children)
+            raise SystemExit(f"gave up waiting for {what}; logs: {logs}")
+        time.sleep(0.2)
+
+
+def _retrying(condition: Callable[[], object]) -> bool:
+    try:
+        return bool(condition())
+    except (KafkaError, AioKafkaError) as exc:
+        if not retriable(exc):
+            raise
+        return False
+
+
+# --- publishing and reading -------------------------------------------------------------------
+
+
+def signed_backlog(container: Container, events: list[Envelope[Any]]) -> list[tuple[str, bytes, bytes]]:
+    """(ingest topic, key, signed bytes) of each event, signed with its body's stored key."""
+    keys = {body: container.keys.load(body) for body in {e.source_body for e in events}}
+    return [
+        (
+            container.topics.ingest(e.source_body),
+            e.correlation_id.encode(),
+            encode_event(sign_event(e, keys[e.source_body])),
+        )
+        for e in events
+    ]
+
+
+def publish_backlog(container: Container, events: list[Envelope[Any]]) -> None:
+    send_raw(container, signed_backlog(container, events))
+
+
+def send_raw(container: Container, records: list[tuple[str, bytes, bytes]]) -> None:
+    producer = KafkaProducer(**container.access(OPERATOR).kafka_python(), linger_ms=20, acks="all")
+    try:
+        for topic, key, value in records:
+            producer.send(topic, key=key, value=value)
+        producer.flush()
+    finally:
+        producer.close()
+
+
+def partitions(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:
+    """The topic's partitions, waiting for its metadata right after it was created."""
+
+    def known() -> list[TopicPartition]:
+        found = consumer.partitions_for_topic(topic)
+        if not found:
+            consumer.topics()  # refreshes the metadata
+            raise UnknownTopicOrPartitionError(topic)
+        return [TopicPartition(topic, p) for p in sorted(found)]
+
+    return retry(known, f"partitions of {topic}")
+
+
+def log_span(container: Container) -> tuple[Counter[str], float]:
+    """Event types on the log after the registry, and seconds from the first such record to the last."""
+    consumer = KafkaConsumer(
+        **container.access(OPERATOR).kafka_python(), group_id=None, isolation_level="read_committed"
+    )
+    tps = partitions(consumer, container.topics.log)
+    consumer.assign(tps)
+    consumer.seek_to_beginning()
+    end = retry(lambda: consumer.end_offsets(tps), "end offsets of the log")
+    types: Counter[str] = Counter()
+    stamps: list[int] = []
+    while any(consumer.position(tp) < end[tp] for tp in tps):
+        for batch in consumer.poll(timeout_ms=500).values():
+            for r in batch:
+                event = json.loads(r.value)
+                if event["event_type"] not in REFERENCE_TYPES:
+                    types["derived" if event["source_body"] == BUS else "accepted"] += 1
+                    stamps.append(r.timestamp)
+    consumer.close()
+    stamps.sort()
+    return types, (stamps[-1] - stamps[0]) / 1000 if len(stamps) > 1 else 0.0
+
+
+def router_done(container: Container) -> bool:
+    """Whether the router group has committed every ingest partition to its end."""
+    topics, operator = container.topics, container.access(OPERATOR)
+    admin = KafkaAdminClient(**operator.kafka_python())
+    consumer = KafkaConsumer(**operator.kafka_python(), group_id=None)
+    try:
+        group = f"{topics.prefix}-router"
+        committed = admin.list_group_offsets({group: None}).get(group, {})
+        ingest = [t for t in admin.list_topics() if t.startswith(f"{topics.prefix}.ingest.")]
+        tps = [TopicPartition(t, p) for t in ingest for p in consumer.partitions_for_topic(t) or ()]
+        end = consumer.end_offsets(tps)
+        return all(tp in committed and committed[tp].offset >= end[tp] for tp in tps if end[tp])
+    finally:
+        consumer.close()
+        admin.close()
+
+
+# --- the router's processes -------------------------------------------------------------------
+
+
+def start_workers(container: Container, n: int, name: str = "bench-worker") -> list[Child]:
+    settings = container.settings
+    env = settings.to_env()
+    return [Child(f"{name}-{i}", ["worker"], settings.home / "logs", env=env) for i in range(n)]
+
+
+def stop(children: Sequence[Child]) -> None:
+    for child in children:
+        child.stop()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
+
+
+def take_in_registry(container: Container, children: Sequence[Child]) -> None:
+    """Publish the demo registry and wait until the router has routed it."""
+    retry(lambda: publish_registry(container, DEMO_REGISTRY), "publishing the registry")
+    wait(lambda: router_done(container), "the router to take in the registry", children)
+
+
+def route_backlog(
+    container: Container, events: list[Envelope[Any]], *, workers: int = 1
+) -> tuple[Counter[str], float]:
+    """``workers`` `fourfold worker` processes route ``events``, published as a backlog once the
+    registry is in; what they logged by kind, and the seconds from the first to the last record on
+    the log."""
+    container.trust.init()
+    children = start_workers(container, workers)
+    try:
+        take_in_registry(container, children)
+        publish_backlog(container, events)  # bodies publish once registered: a backlog builds up
+        wait(lambda: router_done(container), "the router", children, timeout=DEADLINE + len(events) / 20)
+    finally:
+        stop(children)
+    return log_span(container)
+
+
+# --- the per-core limit: decoding and verifying -----------------------------------------------
+
+
+def decode_verify_rate(
+    container: Container, records: list[tuple[str, bytes, bytes]], rounds: int = 3
+) -> float:
+    """Events/s of decoding and verifying ``records`` (signed bytes) on one core: best of ``rounds``."""
+    values = [value for _, _, value in records]
+    bodies = {decode_event(value).source_body for value in values}
+    keys = {body: container.keys.load(body).verify_key for body in bodies}
+    best = 0.0
+    for _ in range(rounds):
+        began = time.perf_counter()
+        for value in values:
+            event = decode_event(value)
+            verify_signature(event, keys[event.source_body])
+        best = max(best, len(values) / (time.perf_counter() - began))
+    return best
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (0-100) of already sorted values, nearest rank."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(0, min(len(sorted_values) - 1, round(p / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[rank]
