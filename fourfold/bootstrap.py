@@ -5,18 +5,21 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fourfold.access import Passwords
 from fourfold.acl import OPERATOR, PROJECTOR, ROUTER, SERVICES, AclAdmin, Grant, desired
 from fourfold.admin import TopicAdmin
 from fourfold.broker import BrokerSecurity, LocalBroker, shared_libs
+from fourfold.encryption import EncryptionKeyStore
 from fourfold.keys import KeyStore
+from fourfold.reach import require_reachable
 from fourfold.settings import Settings
 from fourfold.trust import TrustFiles
 from producers import Publisher
 from schemas import SigningKey, Topics
 from schemas.access import KafkaAccess
+from schemas.confidential import Keyring
 from schemas.files import private_dir
 
 if TYPE_CHECKING:
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from projections.batch import Intake
+    from projections.identity import IdentityStore
     from projections.projector import Projector
     from projections.versions import ReadStore
     from streams.app import RouterApp
@@ -52,6 +56,17 @@ class Container:
         return KeyStore(self.settings.keys_dir)
 
     @cached_property
+    def encryption_keys(self) -> EncryptionKeyStore:
+        """Bodies' X25519 private keys, ``home/keys/encryption`` (docs/security.md, section 7)."""
+        return EncryptionKeyStore(self.settings.encryption_keys_dir)
+
+    def keyring(self) -> Keyring:
+        """The encryption keys this process opens protected fields with: the settings' bodies only."""
+        wanted = self.settings.decrypt_for
+        bodies = {b.strip() for b in wanted.split(",") if b.strip()} if wanted else None
+        return self.encryption_keys.keyring(bodies)
+
+    @cached_property
     def trust(self) -> TrustFiles:
         """The trust anchors and the bus's secrets (``fourfold init`` makes them)."""
         s = self.settings
@@ -76,6 +91,19 @@ class Container:
         if self.settings.uses_local_broker:
             self.local_broker.start()
         return self.settings.bootstrap_servers
+
+    def require_broker(self, timeout: float = 15.0) -> str:
+        """The bootstrap servers once one of them takes connections; never starts a broker (only
+        `broker up`, `demo` and the tests do). Raises BrokerUnreachable after ``timeout`` seconds."""
+        s = self.settings
+        how = (
+            "start the local broker with `fourfold broker up` (FOURFOLD_KAFKA_PORT), or point"
+            " FOURFOLD_KAFKA_BOOTSTRAP at a running cluster"
+            if s.uses_local_broker
+            else "check FOURFOLD_KAFKA_BOOTSTRAP and that the cluster is up"
+        )
+        require_reachable(s.bootstrap_servers, timeout=timeout, how_to_start=how)
+        return s.bootstrap_servers
 
     @cached_property
     def passwords(self) -> Passwords:
@@ -134,6 +162,8 @@ class Container:
             outbox=s.outbox_file if outbox else None,
             max_event_bytes=s.max_event_bytes,
             producer_config=self.access(body_id).security(),
+            directory=s.key_directory_file if s.key_directory_file.exists() else None,
+            outbox_retention=timedelta(days=s.outbox_retention_days),
         )
 
     def router(self) -> RouterApp:
@@ -155,8 +185,14 @@ class Container:
                     systemic_min_units=s.systemic_min_units,
                     systemic_min_regions=s.systemic_min_regions,
                     systemic_window=timedelta(days=s.systemic_window_days),
+                    systemic_min_sectors=s.systemic_min_sectors,
+                    rectification_period=timedelta(days=s.rectification_days),
+                    report_grace=timedelta(days=s.report_grace_days),
                 ),
                 clock_interval=s.clock_interval,
+                require_sealed=s.require_sealed_fields,
+                state_dir=private_dir(s.router_data_dir),
+                snapshot_interval=s.router_snapshot_interval,
                 batch_size=s.router_batch_size,
                 batch_wait=s.router_batch_wait,
                 commit_interval=s.router_commit_interval,
@@ -168,6 +204,7 @@ class Container:
                 max_event_bytes=s.max_event_bytes,
                 max_skew=timedelta(seconds=s.max_skew_seconds),
                 ingest_topics=tuple(self.admin.existing(self.topics.ingest_pattern)),
+                extra_faust_settings={"datadir": private_dir(s.router_data_dir) / "{conf.name}-data"},
             )
         )
 
@@ -203,7 +240,36 @@ class Container:
             on_caught_up=lambda: store.switch(SCHEMA_VERSION, "caught up with the log", only_if_newer=True),
         )
 
-    def read_api(self) -> FastAPI:
-        from projections.api import create_app
+    @cached_property
+    def identity(self) -> IdentityStore:
+        """Users, web sessions and API tokens: a database of their own, which no rebuild of the read
+        models touches; tokens an older version kept beside the read models are copied in once."""
+        from projections.identity import IdentityStore
+        from projections.tokens import adopt_legacy
 
-        return create_app(self.read_store)
+        private_dir(self.settings.home)
+        store = IdentityStore(self.settings.identity_sqlalchemy_url)
+        adopt_legacy(store.engine, self.read_store.control)
+        return store
+
+    def read_api(self) -> FastAPI:
+        """The read API for machines (bearer tokens) and the dashboards for people (projections/web)."""
+        from projections.api import create_app
+        from projections.web import WebConfig, add_dashboards
+
+        s = self.settings
+        app = create_app(self.read_store, self.identity.engine, keyring=self.keyring())
+        config = WebConfig(
+            session_minutes=s.session_minutes,
+            max_failures=s.login_max_failures,
+            lockout_seconds=s.login_lockout_seconds,
+            secure_cookies=s.cookie_secure,
+        )
+        add_dashboards(app, self.read_store, self.identity, config, quarantine=self.quarantined)
+        return app
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        """The quarantine topic's records, read to its end as the operator (for the dashboard)."""
+        from fourfold.operations import read_topic
+
+        return read_topic(self.access(OPERATOR), self.topics.quarantine)

@@ -223,7 +223,8 @@ class LocalBroker:
         self.config_file.write_text(self.config())
         if formatted:
             return
-        self.formatted_for.write_text(self.security_protocol + "\n")  # first: no storage goes unmarked
+        # first: no storage goes unmarked
+        private_file(self.formatted_for).write_text(self.security_protocol + "\n")
         with self._scram_arguments() as arguments:
             secrets = () if self.security is None else tuple(self.security.credentials.values())
             _run(self.format_command(_cluster_id(), *arguments), "formatting KRaft storage", secrets)
@@ -297,15 +298,17 @@ class LocalBroker:
             return elsewhere
         self.fetch()
         self.format()
-        out = open(self.logs / "stdout.log", "ab")  # noqa: SIM115 - handed to the child process
+        owner_only(self.root)
+        out = open(private_file(self.logs / "stdout.log"), "ab")  # noqa: SIM115 - handed to the child process
         process = subprocess.Popen(
             self._java("kafka.Kafka", str(self.config_file), heap=True),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            umask=0o077,  # Kafka's segments, indexes and log4j files: 0600, as the rest of the home
         )
-        self.pid_file.write_text(str(process.pid))
+        private_file(self.pid_file).write_text(str(process.pid))
         log.info("started Kafka broker pid %d on %s", process.pid, self.bootstrap)
         return self.wait_until_answering(timeout, process)
 
@@ -487,6 +490,14 @@ def _pom_digest() -> str:
 
 def _fetched(libs: Path) -> bool:
     return any(libs.glob("kafka_2.13-*.jar"))
+
+
+def owner_only(root: Path) -> None:
+    """Directories 0700 and files 0600 under ``root``: what an older start left readable by others."""
+    for directory, _, files in os.walk(root):
+        os.chmod(directory, 0o700)
+        for name in files:
+            os.chmod(os.path.join(directory, name), 0o600)
 
 
 def _run(command: list[str], what: str, secrets: tuple[str, ...] = ()) -> None:

@@ -12,9 +12,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fourfold.commands_clock import register as register_clock_command
+from fourfold.commands_encryption import encryption_app, keys_directory
 from fourfold.commands_publish import keys_app, publish
 from fourfold.commands_read import out
 from fourfold.commands_read import register as register_read_commands
+from fourfold.commands_report import register as register_report_command
+from fourfold.commands_users import register as register_user_commands
 
 if TYPE_CHECKING:
     from fourfold.bootstrap import Container
@@ -28,12 +32,17 @@ app = typer.Typer(
 broker_app = typer.Typer(help="Run a local single-node Kafka broker (KRaft).", no_args_is_help=True)
 app.add_typer(broker_app, name="broker")
 app.add_typer(keys_app, name="keys")
+keys_app.add_typer(encryption_app, name="encryption")
+keys_app.command("directory")(keys_directory)
 acl_app = typer.Typer(
     help="What each principal may do on the broker, derived from the registry.", no_args_is_help=True
 )
 app.add_typer(acl_app, name="acl")
 app.command("publish")(publish)
 register_read_commands(app)
+register_user_commands(app)
+register_report_command(app)
+register_clock_command(app)
 
 EXIT_INVALID = 2
 
@@ -99,7 +108,8 @@ def registry_load(
         ),
     ] = None,
 ) -> None:
-    """Publish reference data as the registrar, creating topics and keys for new bodies.
+    """Publish reference data as the registrar, creating topics and keys for new bodies (signing keys,
+    and encryption keys for those that may read an informant), then write the key directory.
 
     The whole file is checked first: if any entry breaks a rule, nothing is created or published,
     every problem is listed with its place in the file, and the exit code is 2.
@@ -187,13 +197,27 @@ def _trusted_container() -> Container:
     return container
 
 
+def _service_container() -> Container:
+    """The trusted container of a long-lived service, once the configured broker takes connections;
+    else exit saying how to start it. A service never starts a broker: under a FOURFOLD_HOME that is
+    not the broker's it would fetch, format and start a second one, which dies on the port."""
+    from fourfold.reach import BrokerUnreachable
+
+    container = _trusted_container()
+    try:
+        container.require_broker()
+    except BrokerUnreachable as exc:
+        out(stderr=True).print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    return container
+
+
 @app.command("worker")
 def worker() -> None:
     """Run the router: check, log and route every ingest event (faust worker, runs until stopped)."""
     from fourfold.operations import prepare
 
-    container = _trusted_container()
-    container.ensure_broker()
+    container = _service_container()
     prepare(container)
     router = container.router()
     from faust.worker import Worker
@@ -208,8 +232,7 @@ def project() -> None:
 
     from fourfold.operations import prepare
 
-    container = _trusted_container()
-    container.ensure_broker()
+    container = _service_container()
     prepare(container)
     projector = container.projector()
     stopping = False

@@ -18,7 +18,14 @@ audit_app = typer.Typer(help="Audit questions answered from the log and the inbo
 tokens_app = typer.Typer(help="The read API's per-body bearer tokens.", no_args_is_help=True)
 readmodels_app = typer.Typer(help="Read-model schema versions and the live pointer.", no_args_is_help=True)
 
-AsOf = Annotated[str, typer.Option("--as-of", help="A moment, ISO 8601 (UTC unless it names a zone).")]
+ValidAt = Annotated[
+    str | None,
+    typer.Option(
+        "--valid-at",
+        help="Event time, ISO 8601: only facts that had occurred by then (as the log knows them now,"
+        " unless --as-of also limits what was recorded).",
+    ),
+]
 
 
 @cache
@@ -62,13 +69,15 @@ def replay(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Stop at this moment (record time, ISO 8601).")
     ] = None,
+    valid_at: ValidAt = None,
     into: Annotated[
         str | None,
         typer.Option("--into", help="A fresh database URL; a new SQLite file under home when unset."),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Records per transaction.")] = 5000,
 ) -> None:
-    """Rebuild every read model from offset 0 (or as of a moment) into a fresh database; print its digest."""
+    """Verify the log, then rebuild every read model from offset 0 (or as of a moment) into a fresh
+    database; print its digest."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from fourfold.acl import PROJECTOR
@@ -82,6 +91,7 @@ def replay(
     container = _container()
     container.ensure_broker()
     stop = moment(as_of) if as_of else None
+    valid = moment(valid_at) if valid_at else None
     url = into or _fresh_sqlite(container)
     store = ReadStore(url)
     engine = store.engine()
@@ -99,15 +109,20 @@ def replay(
             container.access(PROJECTOR),
             container.intake(),
             as_of=stop,
+            valid_at=valid,
             batch_size=batch_size,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    store.switch(SCHEMA_VERSION, f"replay as of {stop.isoformat()}" if stop else "replay to the end")
+    note = (f"as of {stop.isoformat()}" if stop else "to the end") + (
+        f", events valid at {valid.isoformat()}" if valid else ""
+    )
+    store.switch(SCHEMA_VERSION, f"replay {note}")
     _print_counts(counts(engine))
     console.print(
         f"{result.records} records ({result.events} events) in {result.seconds:.2f}s,"
         f" {result.rate:,.0f} records/s, into {store.location()}"
         + (f", as of {stop.isoformat()}" if stop else "")
+        + (f", events valid at {valid.isoformat()}" if valid else "")
     )
     typer.echo(f"digest {digest_of(engine)}")
 
@@ -187,15 +202,27 @@ def audit_event(event_id: Annotated[str, typer.Argument(help="The event's id (a 
 
 @audit_app.command("knew")
 def audit_knew(
-    body_id: Annotated[str, typer.Argument(help="The body, e.g. city-commission.")], as_of: AsOf
+    body_id: Annotated[str, typer.Argument(help="The body, e.g. city-commission.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Knowledge time, ISO 8601: what had reached B by then.")
+    ] = None,
+    valid_at: ValidAt = None,
 ) -> None:
-    """What body B knew as of D: every delivery it had received by then."""
+    """What body B knew as of D (--as-of, knowledge time), or what had happened by V as B knows it
+    now (--valid-at, event time); both together: what had happened by V as B knew it on D."""
     from projections.audit import knowledge
 
+    if as_of is None and valid_at is None:
+        raise typer.BadParameter("give --as-of, --valid-at or both")
     with _container().engine.connect() as conn:
-        rows = knowledge(conn, body_id, moment(as_of))
+        rows = knowledge(
+            conn, body_id, moment(as_of) if as_of else None, moment(valid_at) if valid_at else None
+        )
     columns = ("delivered_at", "occurred_at", "event_type", "source_body", "subject", "reasons", "redacted")
-    _table(f"What {body_id} knew as of {as_of}", rows, columns)
+    when = " and ".join(
+        [*([f"as of {as_of}"] if as_of else []), *([f"of facts valid at {valid_at}"] if valid_at else [])]
+    )
+    _table(f"What {body_id} knew {when}", rows, columns)
 
 
 @tokens_app.command("issue")
@@ -222,7 +249,7 @@ def tokens_issue(
         unseen = [b for b in bodies if b not in known_bodies(conn, bodies)]
     if unseen and not force:
         _check_registered(container, unseen)
-    for body_id, token in issue_tokens(container.read_store.control, bodies):
+    for body_id, token in issue_tokens(container.identity.engine, bodies):
         typer.echo(token if len(bodies) == 1 else f"{body_id} {token}")
 
 
@@ -270,7 +297,7 @@ def tokens_revoke(body_id: Annotated[str, typer.Argument(help="The body whose to
     """Revoke every live token of a body."""
     from projections.tokens import revoke
 
-    count = revoke(_container().read_store.control, body_id)
+    count = revoke(_container().identity.engine, body_id)
     out().print(f"Revoked {count} token(s) of {body_id}.")
 
 
@@ -279,7 +306,7 @@ def tokens_list() -> None:
     """List tokens by body (never the tokens themselves)."""
     from projections.tokens import listed
 
-    _table("API tokens", listed(_container().read_store.control), ("body_id", "issued_at", "revoked_at"))
+    _table("API tokens", listed(_container().identity.engine), ("body_id", "issued_at", "revoked_at"))
 
 
 @readmodels_app.command("status")

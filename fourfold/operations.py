@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,16 @@ from kafka import KafkaConsumer, TopicPartition
 
 from fourfold.acl import OPERATOR, Grant
 from fourfold.bootstrap import Container
-from fourfold.registrar import body_ids, correlation_of, load_registry_file, reference_facts
+from fourfold.encryption import directory_of, registry_on_the_log, write_directory
+from fourfold.registrar import (
+    ReferenceFact,
+    body_ids,
+    correlation_of,
+    load_registry_file,
+    reference_facts,
+)
+from fourfold.trust import TrustMissing
+from schemas import new_event
 from schemas.access import KafkaAccess
 
 log = logging.getLogger(__name__)
@@ -47,17 +57,47 @@ def publish_registry(container: Container, path: Path) -> int:
     registry = load_registry_file(path)
     bodies = body_ids(registry)
     provision(container, bodies)
-    keys = container.keys
+    keys, sealing = container.keys, container.encryption_keys
     registrar = container.settings.registrar_body
     keys.load_or_create(registrar)
     now = datetime.now(UTC)
-    count = 0
+    facts = list(
+        reference_facts(
+            registry,
+            lambda b: keys.load_or_create(b).verify_key,
+            lambda b: sealing.load_or_create(b).recipient,
+        )
+    )
     with container.publisher(registrar) as publisher:
-        for fact in reference_facts(registry, lambda b: keys.load_or_create(b).verify_key):
+        for fact in facts:
             payload, subject = fact
             publisher.publish(payload, subject=subject, occurred_at=now, correlation_id=correlation_of(fact))
-            count += 1
-    return count
+    try:
+        export_key_directory(container, pending=facts)
+    except TrustMissing as exc:
+        log.warning("no key directory written, so publishers here cannot seal informants: %s", exc)
+    return len(facts)
+
+
+def export_key_directory(
+    container: Container, *, pending: Iterable[ReferenceFact] = (), out: Path | None = None
+) -> tuple[Path, int]:
+    """Write the key directory the SDK seals protected fields with (``out``, or the settings' file):
+    the registry the router has taken in (its sealed records only), with the ``pending`` facts just
+    published applied on top, so it is current before the router has read them. Returns the path
+    and the number of keys in it."""
+    registry = registry_on_the_log(
+        container.access(OPERATOR), container.topics.reference, container.trust.load_seal()
+    )
+    at = datetime.now(UTC)
+    for payload, subject in pending:
+        registry.apply(
+            new_event(payload, source_body=container.settings.registrar_body, occurred_at=at, subject=subject)
+        )
+    directory = directory_of(registry)
+    path = out or container.settings.key_directory_file
+    write_directory(path, directory)
+    return path, sum(len(keys) for keys in directory.keys.values())
 
 
 def registered_bodies(access: KafkaAccess, reference_topic: str, timeout: float = 30.0) -> set[str]:

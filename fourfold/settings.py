@@ -94,8 +94,32 @@ class Settings(BaseSettings):
     systemic_window_days: float = Field(
         30.0, gt=0, description="Window of event time in which findings count towards a systemic issue."
     )
+    simulation: bool = Field(
+        False,
+        description="A bus for simulation or backfill: `fourfold clock advance` may publish the bus"
+        " clock's ticks. Never set on a production bus.",
+    )
+    systemic_min_sectors: int = Field(
+        3, ge=2, description="A finding category in this many sectors within the window is a systemic issue."
+    )
+    rectification_days: float = Field(
+        60.0, gt=0, description="Days after an inspection round ends that its findings' rectification is due."
+    )
+    report_grace_days: float = Field(
+        5.0, ge=0, description="Days after a reporting period's end before a missing report is overdue."
+    )
     router_commit_interval: float = Field(
         1.0, gt=0, description="Seconds between the router's transaction commits (visibility delay)."
+    )
+    require_sealed_fields: bool = Field(
+        True,
+        description="Refuse events whose protected fields (a clue's informant) are not sealed by the SDK"
+        " to the bodies allowed to read them; off only while agencies still lack the key directory.",
+    )
+    router_snapshot_interval: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds between saves of a router worker's state: a restart reads only the log's tail.",
     )
     router_batch_size: int = Field(
         500, ge=1, description="Most ingest records the router writes in one transaction."
@@ -135,6 +159,42 @@ class Settings(BaseSettings):
         description="SQLite outbox where `fourfold publish` keeps events until Kafka acknowledges"
         " them; `home/outbox.db` when unset.",
     )
+    outbox_retention_days: float = Field(
+        7.0,
+        ge=0,
+        description="Days an acknowledged event stays in the outbox (for status queries) before it is"
+        " pruned; the outbox holds signed events, so it keeps nothing longer than this.",
+    )
+    key_directory_path: Path | None = Field(
+        None,
+        description="The key directory the SDK seals protected fields with (`fourfold keys directory`"
+        " writes it); `home/keys/directory.json` when unset.",
+    )
+    decrypt_for: str | None = Field(
+        None,
+        description="Comma-separated bodies whose encryption keys the read API loads from"
+        " `home/keys/encryption` to open protected fields for them; every key there when unset.",
+    )
+
+    identity_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL of the identity database (users, web sessions, API tokens), kept apart"
+        " from the rebuildable read models; SQLite `home/identity.db` when unset.",
+    )
+    session_minutes: float = Field(
+        480.0, gt=0, description="Minutes a dashboard sign-in lasts before the session expires."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed sign-ins in a row after which a user must wait (lock-out)."
+    )
+    login_lockout_seconds: float = Field(
+        300.0, ge=0, description="Seconds a user waits after `login_max_failures` failed sign-ins."
+    )
+    cookie_secure: bool = Field(
+        False,
+        description="Mark the dashboard's cookies Secure (sent over HTTPS only): set it when a TLS proxy"
+        " serves the dashboards.",
+    )
 
     def to_env(self) -> dict[str, str]:
         """These settings as FOURFOLD_* variables, for the child processes the bus starts."""
@@ -160,6 +220,12 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.home / 'readmodels.db').resolve()}"
 
     @property
+    def identity_sqlalchemy_url(self) -> str:
+        if self.identity_url is not None:
+            return self.identity_url.get_secret_value()
+        return f"sqlite:///{(self.home / 'identity.db').resolve()}"
+
+    @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
 
@@ -182,6 +248,20 @@ class Settings(BaseSettings):
     @property
     def outbox_file(self) -> Path:
         return self.outbox_path or self.home / "outbox.db"
+
+    @property
+    def router_data_dir(self) -> Path:
+        """The router's local faust data (table stores), absolute: this home's own, since it belongs
+        to this bus, unlike ``cache_dir``, which every home of the user shares."""
+        return (self.home / "cache" / "router").resolve()
+
+    @property
+    def encryption_keys_dir(self) -> Path:
+        return self.keys_dir / "encryption"
+
+    @property
+    def key_directory_file(self) -> Path:
+        return self.key_directory_path or self.keys_dir / "directory.json"
 
 
 def _user_cache() -> Path:

@@ -26,6 +26,14 @@ from schemas.events.coordination import (
     ProgressReportIssued,
     SupervisionPlanIssued,
 )
+from schemas.events.followup import (
+    BriefingOverdue,
+    CaseReformOverdue,
+    DailyReportOverdue,
+    ImportantReportAcknowledged,
+    PassOnConsented,
+    ReportingCadenceSet,
+)
 from schemas.events.inspection import (
     BriefingRequested,
     BriefingSubmitted,
@@ -45,6 +53,8 @@ from schemas.events.rectification import (
 from schemas.events.reference import (
     BodyRegistered,
     CadreRegistered,
+    EncryptionKeyRegistered,
+    EncryptionKeyRevoked,
     JurisdictionAssigned,
     RegionRegistered,
     SigningKeyRegistered,
@@ -66,6 +76,8 @@ GROUPS: dict[str, tuple[type[Payload], ...]] = {
         JurisdictionAssigned,
         SigningKeyRegistered,
         SigningKeyRevoked,
+        EncryptionKeyRegistered,
+        EncryptionKeyRevoked,
     ),
     "Time": (ClockTicked,),
     "Findings and clues": (
@@ -83,6 +95,7 @@ GROUPS: dict[str, tuple[type[Payload], ...]] = {
         ConsultationAnswered,
         InspectionFindingReported,
         ClueHandedOver,
+        BriefingOverdue,
     ),
     "Rectification": (
         RectificationRequired,
@@ -91,7 +104,15 @@ GROUPS: dict[str, tuple[type[Payload], ...]] = {
         RectificationVerified,
         RectificationOverdue,
     ),
-    "Sharing": (OutstandingIssueNotified, DailySupervisionReported, SystemicIssueDetected),
+    "Sharing": (
+        OutstandingIssueNotified,
+        DailySupervisionReported,
+        SystemicIssueDetected,
+        ReportingCadenceSet,
+        DailyReportOverdue,
+        ImportantReportAcknowledged,
+        PassOnConsented,
+    ),
     "Coordination": (
         CollaborativeOversightProposed,
         CollaborativeOversightApproved,
@@ -101,6 +122,7 @@ GROUPS: dict[str, tuple[type[Payload], ...]] = {
         PlanItemOverdue,
         CaseConcluded,
         CaseReformRecommended,
+        CaseReformOverdue,
         ProgressReportIssued,
     ),
 }
@@ -114,6 +136,20 @@ DERIVED_TYPES = frozenset(
     name for name, cls in EVENT_TYPES.items() if not cls.publishers and name not in CLOCK_TYPES
 )
 """Events only the bus emits, derived from others; no body may publish them."""
+
+PROTECTED_FIELDS: dict[str, tuple[str, ...]] = {
+    name: paths
+    for name, cls in EVENT_TYPES.items()
+    if (
+        paths := tuple(
+            f"payload.{field}"
+            for field, info in cls.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("protected")
+        )
+    )
+}
+"""Fields the catalogue marks protected (schemas.ciphertext.PROTECTED): sealed by the SDK, seen in clear
+only by letters-and-visits and case management of the jurisdiction and the event's own source."""
 
 
 def payload_class(event_type: str) -> type[Payload]:

@@ -39,6 +39,7 @@ from schemas.errors import (
     SignatureInvalid,
     UnknownEventType,
 )
+from schemas.events.followup import ReportCadence
 from schemas.registry import Schema, event_schema, file_name
 
 VOCABULARIES: tuple[type[StrEnum], ...] = (
@@ -57,6 +58,7 @@ VOCABULARIES: tuple[type[StrEnum], ...] = (
     UnitLevel,
     JurisdictionRole,
     VerificationOutcome,
+    ReportCadence,
 )
 _TYPES: dict[str, Any] = {
     meta.title: alias

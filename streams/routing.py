@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from schemas import Envelope
+from schemas import Envelope, catalogue
 from schemas.enums import BodyKind, JurisdictionRole, SubjectKind
 from streams import jurisdiction as j
 from streams.registry import Registry
@@ -41,11 +41,16 @@ JURISDICTION_REASONS = frozenset(
         "assigned",
         "plan_owner",
         "leadership",
+        "reporting_body",
+        "reporting_office",
+        "inspection_office",
+        "consented",
     }
 )
 
-PROTECTED_FIELDS: dict[str, tuple[str, ...]] = {"ProblemClueReceived": ("payload.informant",)}
-"""Fields only letters-and-visits, case management and the event's own source may see."""
+PROTECTED_FIELDS = catalogue.PROTECTED_FIELDS
+"""Fields only letters-and-visits, case management and the event's own source may see (sealed by the
+SDK for them; withheld from everyone else as defence in depth)."""
 
 SEES_PROTECTED = frozenset({BodyKind.LETTERS_VISITS, BodyKind.CASE_MANAGEMENT})
 NO_INBOX = frozenset({BodyKind.SYSTEM})
@@ -119,7 +124,7 @@ def _field(name: str, reason: str) -> Rule:
 
     def rule(event: Envelope[Any], registry: Registry, state: BusState) -> Recipients:
         value = getattr(event.payload, name)
-        return _to([value] if isinstance(value, str) else value, reason)
+        return _to([value] if isinstance(value, str) else value or (), reason)
 
     rule.__name__ = f"route_to_{name}"
     return rule
@@ -127,7 +132,23 @@ def _field(name: str, reason: str) -> Rule:
 
 def route_rectification(event: Envelope[Any], registry: Registry, state: BusState) -> Recipients:
     rect = state.rectifications.get(event.payload.rectification_id)
+    if rect is None and event.payload.rectification_id in state.followups.reforms:
+        return route_reform(event, registry, state)  # a reform's progress is reported like a fix's
     return _to(rect.required.supervising_bodies if rect else (), "supervising")
+
+
+def route_reform(event: Envelope[Any], registry: Registry, state: BusState) -> Recipients:
+    """A case-driven reform's follow-ups: the recommending body, the unit's agency and contact office."""
+    payload = event.payload
+    rec_id = payload.recommendation_id if hasattr(payload, "recommendation_id") else payload.rectification_id
+    reform = state.followups.reforms.get(rec_id)
+    if reform is None:
+        return {}
+    return _merge(
+        _to([reform.recommended_by], "supervising"),
+        _to(j.contact_offices(registry, reform.unit_id), "contact_office"),
+        _to(j.stationed_agencies(registry, reform.unit_id), "stationed_agency"),
+    )
 
 
 def route_daily_report(event: Envelope[Any], registry: Registry, state: BusState) -> Recipients:
@@ -241,6 +262,19 @@ ROUTES: dict[str, list[Rule]] = {
     "CaseConcluded": [route_case],
     "CaseReformRecommended": [route_case],
     "ProgressReportIssued": [route_progress_report],
+    "BriefingOverdue": [
+        _field("requested_from", "briefing_requested"),
+        _field("team_body_id", "team"),
+        _field("inspection_office", "inspection_office"),
+    ],
+    "ReportingCadenceSet": [_field("reporting_body", "reporting_body")],
+    "DailyReportOverdue": [
+        _field("reporting_body", "reporting_body"),
+        _field("office_ids", "reporting_office"),
+    ],
+    "ImportantReportAcknowledged": [_field("reporting_body", "reporting_body")],
+    "CaseReformOverdue": [route_reform],
+    "PassOnConsented": [_field("consented_to", "consented")],
 }
 """Event type -> the rules naming who must know it. Reference data and clock ticks go to no inbox."""
 

@@ -1,8 +1,9 @@
 """What routing and the derived flows remember, folded from the canonical log.
 
 Design. Every worker keeps one ``BusState`` in memory. It is a pure fold over the accepted and
-derived events of the log: a worker fills it at start by reading the whole log (``TopicFeed``),
-keeps following the log while it runs, and applies its own events the moment it decides them.
+derived events of the log: a worker fills it at start from its saved state and the log's tail
+(streams/snapshot.py; the whole log when it has none), keeps following the log while it runs
+(``TopicFeed``), and applies its own events the moment it decides them.
 ``apply`` is idempotent (keyed by event id), so seeing an event both ways is harmless. Facts
 about one matter are ordered by event time, so the interleaving of partitions does not change
 them; a clue's custody follows the log, which the gate keeps in step with event time (a clue's
@@ -13,7 +14,8 @@ events on the log, so a replay reaches the same state.
 Why not faust Tables: the flows are cross-matter (an inspection round changes where findings
 about other matters go; a systemic issue spans units; a tick checks every open rectification),
 so no key co-partitions them; a state rebuilt from the log is simpler and cannot drift from it.
-Cost: memory grows with the log (an id and a short digest per event, for de-duplication).
+Cost: memory grows with the log (an id and a short digest per event, for de-duplication), and
+every worker holds all of it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any, TypeVar
 from schemas import Envelope, event_digest
 from schemas.enums import Classification, Handling, VerificationOutcome
 from schemas.events import coordination, inspection, rectification
+from streams.followups import FollowUps
 from streams.units import MATTER_TYPES, units_named
 
 Version = tuple[datetime, str]
@@ -34,6 +37,11 @@ Version = tuple[datetime, str]
 def version(event: Envelope[Any]) -> Version:
     """Order of facts about one thing: event time, then event id (never arrival)."""
     return (event.occurred_at, str(event.event_id))
+
+
+PASS_ON_BARRED = frozenset({Handling.WITH_CONSENT, Handling.NEVER_PASS_ON})
+"""Codes under which the bus shares a fact with no one beyond its recipients (systemic counts,
+outstanding-issue notices, cross-boundary proposals)."""
 
 
 def jurisdiction_only(event: Envelope[Any]) -> bool:
@@ -63,7 +71,7 @@ class Finding:
     @property
     def shareable(self) -> bool:
         """Whether it may leave its jurisdiction (e.g. count towards a systemic issue)."""
-        return self.classification != Classification.CONFIDENTIAL and self.handling != Handling.NEVER_PASS_ON
+        return self.classification != Classification.CONFIDENTIAL and self.handling not in PASS_ON_BARRED
 
 
 @dataclass
@@ -131,6 +139,8 @@ class BusState:
         self.plans: dict[str, Plan] = {}
         self.plan_overdue_notified: set[tuple[str, str]] = set()
         self.oversight: dict[str, set[str]] = {}
+        self.followups = FollowUps()
+        """Briefings asked, reporting relations, urgent reports, reforms (streams/followups.py)."""
 
     def digest_of(self, event_id: str) -> str | None:
         """The short digest of the event with this id, if it is on the log."""
@@ -147,6 +157,7 @@ class BusState:
         handler = _HANDLERS.get(event.event_type)
         if handler is not None:
             handler(self, event)
+        self.followups.apply(event)
         if event.event_type in MATTER_TYPES:
             self.matter(event.correlation_id).absorb(event)
         return True

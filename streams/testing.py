@@ -151,8 +151,15 @@ def _subject_of(payload: Payload, source: str) -> Subject:
     return Subject(kind=SubjectKind.BODY, id=source)
 
 
-def demo_bench(path: Path = DEMO_REGISTRY, policy: Policy | None = None) -> Bench:
-    """A router whose registry holds every reference event of ``path``, applied as the bus would."""
+def demo_bench(
+    path: Path = DEMO_REGISTRY, policy: Policy | None = None, *, require_sealed: bool = False
+) -> Bench:
+    """A router whose registry holds every reference event of ``path``, applied as the bus would.
+
+    Unlike the bus (``FOURFOLD_REQUIRE_SEALED_FIELDS``, on by default), its gate takes a protected
+    field in clear unless ``require_sealed``: the registry holds no encryption keys until a test
+    registers them, and the routing rules are tested on clear values; a value sealed for a body
+    that may not read it is refused either way."""
     data = load_registry_file(path)
     keys = {body["body_id"]: SigningKey.generate(f"{body['body_id']}:1") for body in data.get("bodies", [])}
     keys.setdefault(BUS, SigningKey.generate(f"{BUS}:1"))
@@ -175,7 +182,7 @@ def demo_bench(path: Path = DEMO_REGISTRY, policy: Policy | None = None) -> Benc
         Topics("test"),
         registry,
         BusState(finding_horizon=2 * policy.systemic_window),
-        gate=Gate(REGISTRAR, BUS, 65_536),
+        gate=Gate(REGISTRAR, BUS, 65_536, require_sealed=require_sealed),
         bus_key=keys[BUS],
         policy=policy,
     )

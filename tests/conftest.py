@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from fourfold.registrar import DEMO_REGISTRY
 from fourfold.settings import Settings
 from projections.inbox import inbox_of
 from schemas.access import KafkaAccess
+from schemas.confidential import open_protected
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -154,6 +156,13 @@ class RunningBus:
 
     def inbox(self, body_id: str) -> list[dict[str, Any]]:
         return inbox_of(self.container.engine, body_id)
+
+    def opened(self, body_id: str, row: dict[str, Any]) -> dict[str, Any]:
+        """An inbox row's payload with the protected fields ``body_id``'s encryption keys (held in
+        this bus's home) open, as the read API shows it; a field it cannot open stays sealed."""
+        payload = json.loads(row["payload"])
+        ring = self.container.keyring()
+        return open_protected(row["event_type"], uuid.UUID(row["event_id"]), payload, body_id, ring)[0]
 
     def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
         ok = wait_for(condition, timeout, give_up=lambda: not all(c.alive for c in self.children))

@@ -5,11 +5,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, status
+from sqlalchemy import Engine
 
-from projections import access, audit, queries
+from projections import access, audit, health_report, queries
 from projections.api import models
 from projections.api.auth import Caller, caller_dependency
+from projections.api.health_models import IntegrationHealth
+from projections.reveal import reveal
 from projections.versions import SCHEMA_VERSION, ReadStore
+from schemas.confidential import Keyring
 
 DESCRIPTION = """Read models of the Fourfold bus, per body. Authenticate with your body's bearer token
 (`fourfold tokens issue BODY`). You see your own inbox, the clues you hold, held or were sent, what
@@ -30,10 +34,14 @@ def _entry(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_app(store: ReadStore) -> FastAPI:
-    """The FastAPI application over ``store``'s live read models."""
+def create_app(
+    store: ReadStore, identity: Engine | None = None, *, keyring: Keyring | None = None
+) -> FastAPI:
+    """The FastAPI application over ``store``'s live read models; tokens are checked in ``identity``
+    (the identity database, projections/identity.py). Protected fields stay sealed in the read models;
+    they are opened for a permitted caller whose keys ``keyring`` holds (projections/reveal.py)."""
     app = FastAPI(title="Fourfold read API", version=f"{SCHEMA_VERSION}", description=DESCRIPTION)
-    Me = Annotated[Caller, Depends(caller_dependency(store))]
+    Me = Annotated[Caller, Depends(caller_dependency(store, identity))]
 
     @app.get("/health", response_model=models.Health, tags=["service"])
     def health() -> dict[str, Any]:
@@ -55,7 +63,8 @@ def create_app(store: ReadStore) -> FastAPI:
         if body_id != caller.body_id:
             raise caller.deny(f"the inbox of {body_id}")
         moment = _aware(as_of) if as_of is not None else None
-        return [_entry(r) for r in audit.knowledge(caller.conn, body_id, moment)]
+        rows = audit.knowledge(caller.conn, body_id, moment)
+        return [reveal(_entry(r), caller.reader, keyring) for r in rows]
 
     @app.get("/clues", response_model=list[models.Clue], responses=FORBIDDEN, tags=["clues"])
     def clue_register(caller: Me) -> list[dict[str, Any]]:
@@ -73,7 +82,7 @@ def create_app(store: ReadStore) -> FastAPI:
     def dossier(unit_id: str, caller: Me) -> dict[str, Any]:
         """Everything known about a unit your jurisdiction covers, with its political-ecology summary."""
         caller.rows_only()
-        found = queries.dossier(caller.conn, unit_id) if unit_id in caller.covered else None
+        found = queries.dossier(caller.conn, unit_id, caller.body_id) if unit_id in caller.covered else None
         if found is None:
             raise caller.deny(f"the dossier of unit {unit_id}")
         return found
@@ -153,6 +162,25 @@ def create_app(store: ReadStore) -> FastAPI:
         return queries.aggregates(caller.conn)
 
     @app.get(
+        "/integration-health", response_model=IntegrationHealth, responses=FORBIDDEN, tags=["leadership"]
+    )
+    def integration_health(
+        caller: Me, body_id: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> dict[str, Any]:
+        """Briefings, reports, rectifications, acknowledgements, notifications and transferred clues
+        due in [start, end): yours; any body's or all together for comprehensive supervision; all
+        together only for leadership."""
+        r = caller.reader
+        if r.aggregates_only and body_id is not None:
+            raise caller.deny(f"{body_id}'s integration health (leadership reads the aggregate)")
+        if not (r.aggregates_only or r.coordinates):
+            if body_id not in (None, r.body_id):
+                raise caller.deny(f"{body_id}'s integration health")
+            body_id = r.body_id
+        start, end = (_aware(m) if m else None for m in (start, end))
+        return health_report.integration_health(caller.conn, body_id, start, end)
+
+    @app.get(
         "/audit/clues/{clue_id}/custody",
         response_model=list[models.CustodySpell],
         responses=FORBIDDEN,
@@ -185,11 +213,15 @@ def create_app(store: ReadStore) -> FastAPI:
         responses=FORBIDDEN,
         tags=["audit"],
     )
-    def knowledge(body_id: str, caller: Me, as_of: Annotated[datetime, Query()]) -> list[dict[str, Any]]:
-        """What a body knew as of a moment (what had been delivered to it by then); only yourself."""
+    def knowledge(
+        body_id: str, caller: Me, as_of: Annotated[datetime, Query()], valid_at: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """What a body knew as of a moment (what had been delivered to it by then), with ``valid_at``
+        only about facts that had occurred by then (event time); only yourself."""
         if body_id != caller.body_id:
             raise caller.deny(f"what {body_id} knew")
-        return [_entry(r) for r in audit.knowledge(caller.conn, body_id, _aware(as_of))]
+        rows = audit.knowledge(caller.conn, body_id, _aware(as_of), _aware(valid_at) if valid_at else None)
+        return [reveal(_entry(r), caller.reader, keyring) for r in rows]
 
     return app
 

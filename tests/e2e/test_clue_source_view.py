@@ -47,17 +47,20 @@ def test_the_source_of_a_clue_sees_its_own_informant(running_bus):
     own = _clue_row(bus.inbox(SOURCE))
     assert "source" in own["reasons"].split(",")
     assert own["redacted"] == ""
-    assert json.loads(own["payload"])["informant"] == {"name": "B. Citizen", "contact": "+86 23 1111 1111"}
+    assert "B. Citizen" not in own["payload"]  # sealed by the SDK, for the source among others
+    assert bus.opened(SOURCE, own)["informant"] == {"name": "B. Citizen", "contact": "+86 23 1111 1111"}
     holder = _clue_row(bus.inbox("city-commission"))
     assert holder["redacted"] == "payload.informant" and "B. Citizen" not in holder["payload"]
-    assert "B. Citizen" in _clue_row(bus.inbox("city-case-mgmt"))["payload"]
+    register = _clue_row(bus.inbox("city-case-mgmt"))
+    assert json.loads(register["payload"])["informant"]["sealed"]
+    assert bus.opened("city-case-mgmt", register)["informant"]["name"] == "B. Citizen"
 
     store = bus.container.read_store
     bus.wait_until(lambda: store.live_version() == SCHEMA_VERSION, 60, "the read models to go live")
     client = TestClient(bus.container.read_api())
 
     def inbox_as(body_id):
-        headers = {"Authorization": f"Bearer {tokens.issue(store.control, body_id)}"}
+        headers = {"Authorization": f"Bearer {tokens.issue(bus.container.identity.engine, body_id)}"}
         response = client.get(f"/bodies/{body_id}/inbox", headers=headers)
         assert response.status_code == 200, response.text
         return _clue_row(response.json())

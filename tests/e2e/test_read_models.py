@@ -30,6 +30,7 @@ from projections.dossier import findings
 from projections.log_index import log_events
 from projections.projector import behind
 from projections.testing import published
+from projections.versions import SCHEMA_VERSION
 from schemas import Subject, new_event
 from schemas.categories import FindingCategory
 from schemas.enums import HowFound, Severity, SubjectKind
@@ -158,7 +159,8 @@ def _check_read_models(bus) -> None:
 
 
 def _check_api(bus) -> None:
-    bus.wait_until(lambda: bus.container.read_store.live_version() == 1, 30, "the projector to go live")
+    live = bus.container.read_store.live_version
+    bus.wait_until(lambda: live() == SCHEMA_VERSION, 30, "the projector to go live")
     tokens = {body: _cli(bus, "tokens", "issue", body) for body in ("city-commission", "jiangbei-commission")}
     port = _free_port()
     bus.children.append(Child("api", ["serve", "--port", str(port)], bus.log_dir, env=bus.settings.to_env()))

@@ -30,10 +30,12 @@ from fourfold.acl import OPERATOR
 from fourfold.bootstrap import Container
 from fourfold.processes import Child
 from fourfold.settings import Settings
+from producers.directory import Directory
 from schemas import Envelope, SigningKey, Subject, encode_event, new_event, sign_event
 from schemas.access import KafkaAccess
 from schemas.catalogue import REFERENCE_TYPES
 from schemas.categories import FindingCategory
+from schemas.confidential import clear_protected, seal_protected
 from schemas.enums import HowFound, Severity, SubjectKind
 from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded
 from schemas.events.reference import SigningKeyRevoked
@@ -225,9 +227,7 @@ def test_a_worker_killed_between_a_batchs_sends_and_its_commit_has_the_batch_abo
     assert len(log_ids(bus, committed=False)) > len(log_ids(bus)), "the dead batch reached the broker"
 
     bus.start_worker("worker-after-crash")
-    bus.wait_until(
-        lambda: len(log_ids(bus)) >= 2 * len(events) and router_done(bus), 90, "the next worker"
-    )
+    bus.wait_until(lambda: len(log_ids(bus)) >= 2 * len(events) and router_done(bus), 90, "the next worker")
     assert_exactly_once(bus, events)
 
 
@@ -374,8 +374,11 @@ def _revoked(bus: Any) -> bool:
 
 
 def _mixed_input(bus: Any) -> tuple[list[tuple[str, bytes]], tuple[str, bytes]]:
-    """Signed bytes of clues, findings and garbage, and then of a tick: what the two buses are fed."""
+    """Signed bytes of clues (informants sealed, as the SDK would, with the key directory the two
+    buses' registry loads wrote into their shared home), findings and garbage, and then of a tick:
+    what the two buses are fed."""
     keys = bus.container.keys
+    directory = Directory.load(bus.settings.key_directory_file)
     events = clues(5, "twice") + [
         event(_finding(unit, f"f-{n}"), source, at=AT + timedelta(days=n))
         for n, (unit, source) in enumerate(
@@ -389,7 +392,8 @@ def _mixed_input(bus: Any) -> tuple[list[tuple[str, bytes]], tuple[str, bytes]]:
     events = [
         e.model_copy(update={"event_id": uuid.uuid5(NAMESPACE, f"twice-{i}")}) for i, e in enumerate(events)
     ]
-    signed = [(e.source_body, encode_event(sign_event(e, keys.load(e.source_body)))) for e in events]
+    sealed = [seal_protected(e, directory.recipients(e)) if clear_protected(e) else e for e in events]
+    signed = [(e.source_body, encode_event(sign_event(e, keys.load(e.source_body)))) for e in sealed]
     tick = sign_event(clock_tick(AT + timedelta(days=10), "bus"), keys.load("bus"))
     return [*signed, ("city-letters", b"not an event")], ("bus", encode_event(tick))
 

@@ -14,11 +14,11 @@ from schemas.categories import FindingCategory
 from schemas.docs import VOCABULARIES
 from schemas.enums import BodyKind, Disposition, LabelledEnum, Severity, SubjectKind
 from schemas.errors import UnknownEventType
-from schemas.events import clock, clues, coordination, inspection, rectification, reference, sharing
+from schemas.events import clock, clues, coordination, followup, inspection, rectification, reference, sharing
 from schemas.events.clock import ClockTicked
 from schemas.events.clues import ClueDisposed
 
-MODULES = (reference, clock, clues, inspection, rectification, sharing, coordination)
+MODULES = (reference, clock, clues, inspection, rectification, sharing, coordination, followup)
 
 
 def test_every_payload_class_of_the_events_package_is_registered() -> None:
@@ -53,6 +53,9 @@ def test_derived_and_reference_types_are_as_the_domain_says() -> None:
         "SystemicIssueDetected",
         "CollaborativeOversightProposed",
         "PlanItemOverdue",
+        "BriefingOverdue",
+        "DailyReportOverdue",
+        "CaseReformOverdue",
     }
     assert set(REFERENCE_TYPES) == {
         "RegionRegistered",
@@ -62,6 +65,8 @@ def test_derived_and_reference_types_are_as_the_domain_says() -> None:
         "JurisdictionAssigned",
         "SigningKeyRegistered",
         "SigningKeyRevoked",
+        "EncryptionKeyRegistered",
+        "EncryptionKeyRevoked",
     }
     assert all(EVENT_TYPES[name].publishers == {BodyKind.SYSTEM} for name in REFERENCE_TYPES)
 
