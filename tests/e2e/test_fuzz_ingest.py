@@ -17,7 +17,9 @@ from kafka.errors import KafkaError
 
 from fourfold.acl import OPERATOR
 from fourfold.demo import scenario
+from producers.directory import Directory
 from schemas import encode_event, sign_event
+from schemas.confidential import seal_protected
 from streams.testing import read_records
 from tests.mutations import mutated
 
@@ -28,9 +30,11 @@ VALID = 40
 
 
 def valid_events(bus, tag: str) -> list[bytes]:
-    """The demo's first clue, again and again, each time with its own id and matter."""
+    """The demo's first clue, again and again, each time with its own id and matter, its informant
+    sealed as the SDK would."""
     [clue, _] = scenario()
     key = bus.container.keys.load(clue.body_id)
+    directory = Directory.load(bus.settings.key_directory_file)
     out = []
     for i in range(VALID):
         payload = clue.event.payload.model_copy(update={"clue_id": f"{tag}-{i}"})
@@ -42,7 +46,7 @@ def valid_events(bus, tag: str) -> list[bytes]:
                 "occurred_at": clue.event.occurred_at + timedelta(seconds=i),
             }
         )
-        out.append(encode_event(sign_event(event, key)))
+        out.append(encode_event(sign_event(seal_protected(event, directory.recipients(event)), key)))
     return out
 
 

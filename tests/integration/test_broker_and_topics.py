@@ -40,6 +40,7 @@ def test_topics_are_created_once_with_explicit_configs(container: Container):
             topics.log,
             topics.reference,
             topics.quarantine,
+            topics.checkpoints,
             topics.ingest("city-letters"),
             topics.inbox("city-letters"),
         ]
@@ -47,6 +48,7 @@ def test_topics_are_created_once_with_explicit_configs(container: Container):
     assert admin.ensure_core() == [] and admin.ensure_body(["city-letters"]) == []
     operator = container.access(OPERATOR)
     assert _configs(operator, topics.log)["retention.ms"] == "-1"
+    assert _configs(operator, topics.checkpoints)["retention.ms"] == "-1"
     assert _configs(operator, topics.reference)["cleanup.policy"] == "compact"
     assert admin.existing(topics.ingest_pattern) == [topics.ingest("city-letters")]
 
