@@ -29,10 +29,12 @@ from fourfold.operations import publish_registry  # noqa: E402
 from fourfold.processes import Child  # noqa: E402
 from fourfold.registrar import DEMO_REGISTRY  # noqa: E402
 from fourfold.settings import Settings  # noqa: E402
+from producers.directory import Directory  # noqa: E402
 from schemas import Envelope, Subject, decode_event, encode_event, new_event, sign_event  # noqa: E402
 from schemas import verify_event as verify_signature  # noqa: E402
 from schemas.catalogue import REFERENCE_TYPES  # noqa: E402
 from schemas.categories import FindingCategory  # noqa: E402
+from schemas.confidential import clear_protected, seal_protected  # noqa: E402
 from schemas.enums import HowFound, Severity, SubjectKind  # noqa: E402
 from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded  # noqa: E402
 
@@ -103,9 +105,6 @@ def bench_settings(base: Settings, **overrides: Any) -> Settings:
         "kafka_credentials_dir": base.credentials_dir,  # the shared broker's passwords and CA
         "kafka_ca_file": base.ca_file,
         "database_url": None,
-        # the workload's informants stay in clear, as agencies without the key directory send them:
-        # the router's work is the same (it withholds them); sealing is the SDK's cost
-        "require_sealed_fields": False,
     }
     return base.model_copy(update={**values, **overrides})
 
@@ -195,13 +194,20 @@ def _retrying(condition: Callable[[], object]) -> bool:
 
 
 def signed_backlog(container: Container, events: list[Envelope[Any]]) -> list[tuple[str, bytes, bytes]]:
-    """(ingest topic, key, signed bytes) of each event, signed with its body's stored key."""
+    """(ingest topic, key, signed bytes) of each event, its informant sealed as the SDK seals it
+    once the registry (and so the key directory) is in, signed with its body's stored key."""
     keys = {body: container.keys.load(body) for body in {e.source_body for e in events}}
+    path = container.settings.key_directory_file
+    directory = Directory.load(path) if path.exists() else None
+
+    def sealed(e: Envelope[Any]) -> Envelope[Any]:
+        return seal_protected(e, directory.recipients(e)) if directory and clear_protected(e) else e
+
     return [
         (
             container.topics.ingest(e.source_body),
             e.correlation_id.encode(),
-            encode_event(sign_event(e, keys[e.source_body])),
+            encode_event(sign_event(sealed(e), keys[e.source_body])),
         )
         for e in events
     ]
