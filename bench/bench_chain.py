@@ -8,31 +8,19 @@ The end-to-end cost on the real broker shows in bench_router.py (the router alwa
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_integrity import best_rate  # noqa: E402
 from bench.common import workload  # noqa: E402
 from schemas import SigningKey, decode_event, encode_event, sign_event  # noqa: E402
 from schemas.chain import Chains, Checkpoint, LogRecord, verify_log  # noqa: E402
 from schemas.seal import Seal  # noqa: E402
 
 RECORDS = 20_000
-ROUNDS = 3
 TOPIC = "bench.log"
-
-
-def best(run: Callable[[], int]) -> float:
-    """Operations per second, best of ``ROUNDS``."""
-    rates = []
-    for _ in range(ROUNDS):
-        began = time.perf_counter()
-        n = run()
-        rates.append(n / (time.perf_counter() - began))
-    return max(rates)
 
 
 def main() -> None:
@@ -78,9 +66,9 @@ def main() -> None:
             decode_event(v)
         return RECORDS
 
-    seal_rate, chain_rate = best(sealing), best(chaining)
-    checkpoint_rate = best(checkpointing)
-    verify_rate, decode_rate = best(verifying), best(decoding)
+    seal_rate, chain_rate = best_rate(sealing), best_rate(chaining)
+    checkpoint_rate = best_rate(checkpointing)
+    verify_rate, decode_rate = best_rate(verifying), best_rate(decoding)
     print(f"per record appended, the seal (baseline):  {1e6 / seal_rate:6.1f} µs")
     link = 1e6 / chain_rate
     print(f"per record appended, its chain link:       {link:6.1f} µs   ratio {seal_rate / chain_rate:.2f}")

@@ -4,53 +4,16 @@ and `fourfold replay` do, and exporting the checkpoints for an auditor to keep o
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from fourfold.bootstrap import Container
+from fourfold.operations import Progress, read_partitions
 from schemas.access import KafkaAccess
-from schemas.chain import Checkpoint, LogRecord, Verification, verify_log
+from schemas.chain import Checkpoint, Verification, verify_log
 from schemas.signing import VerifyKey
-
-Progress = Callable[[int, int], object]
-
-
-def read_partitions(
-    access: KafkaAccess, topic: str, progress: Progress | None = None, timeout: float = 120.0
-) -> list[LogRecord]:
-    """Every committed record of ``topic`` up to its end as of now, with its headers, in offset order
-    per partition. Where a partition starts does not matter: records deleted from its start are
-    missing links of their chains."""
-    consumer = KafkaConsumer(
-        **access.kafka_python(), group_id=None, enable_auto_commit=False, isolation_level="read_committed"
-    )
-    try:
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(tps)
-        starts = consumer.beginning_offsets(tps)
-        ends = consumer.end_offsets(tps)
-        consumer.seek_to_beginning()
-        total = sum(ends[tp] - starts[tp] for tp in tps)
-        found: list[LogRecord] = []
-        deadline = time.monotonic() + timeout
-        while any(consumer.position(tp) < ends[tp] for tp in tps):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{topic} not read to its end within {timeout:.0f}s")
-            for records in consumer.poll(timeout_ms=200, max_records=5000).values():
-                found.extend(
-                    LogRecord(r.partition, r.offset, r.key, r.value, list(r.headers or ())) for r in records
-                )
-            if progress is not None:
-                progress(len(found), total)
-        found.sort(key=lambda r: (r.partition, r.offset))
-        return found
-    finally:
-        consumer.close()
 
 
 def checkpoints_on(access: KafkaAccess, topic: str) -> list[Checkpoint]:

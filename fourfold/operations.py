@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,11 @@ from fourfold.registrar import (
 from fourfold.trust import TrustMissing
 from schemas import new_event
 from schemas.access import KafkaAccess
+from schemas.chain import LogRecord
 
 log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], object]
 
 
 def provision(container: Container, bodies: list[str]) -> list[str]:
@@ -144,21 +147,37 @@ def sync_acls(container: Container) -> tuple[set[Grant], set[Grant]]:
 def read_topic(access: KafkaAccess, topic: str, timeout: float = 30.0) -> list[dict[str, Any]]:
     """Every record on ``topic`` (committed only) up to its end as of now, as JSON objects, oldest
     first per partition; TimeoutError if the broker does not deliver them within ``timeout``."""
+    return [json.loads(r.value) for r in read_partitions(access, topic, timeout=timeout) if r.value]
+
+
+def read_partitions(
+    access: KafkaAccess, topic: str, progress: Progress | None = None, timeout: float = 120.0
+) -> list[LogRecord]:
+    """Every committed record of ``topic`` up to its end as of now, with its headers, in offset order
+    per partition. Where a partition starts does not matter: records deleted from its start are
+    missing links of their chains."""
     consumer = KafkaConsumer(
         **access.kafka_python(), group_id=None, enable_auto_commit=False, isolation_level="read_committed"
     )
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(partitions)
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        starts = consumer.beginning_offsets(tps)
+        ends = consumer.end_offsets(tps)
         consumer.seek_to_beginning()
-        ends = consumer.end_offsets(partitions)
+        total = sum(ends[tp] - starts[tp] for tp in tps)
+        found: list[LogRecord] = []
         deadline = time.monotonic() + timeout
-        found: list[dict[str, Any]] = []
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
+        while any(consumer.position(tp) < ends[tp] for tp in tps):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{topic} not read to its end within {timeout:.0f}s")
-            for records in consumer.poll(timeout_ms=200).values():
-                found.extend(json.loads(r.value) for r in records if r.value)
+            for records in consumer.poll(timeout_ms=200, max_records=5000).values():
+                found.extend(
+                    LogRecord(r.partition, r.offset, r.key, r.value, list(r.headers or ())) for r in records
+                )
+            if progress is not None:
+                progress(len(found), total)
+        found.sort(key=lambda r: (r.partition, r.offset))
         return found
     finally:
         consumer.close()

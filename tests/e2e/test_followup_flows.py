@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from fourfold.acl import OPERATOR
 from fourfold.settings import Settings
 from projections.health_report import integration_health
 from schemas import Envelope, Subject
@@ -25,7 +23,8 @@ from schemas.events.inspection import (
     InspectionRoundPlanned,
 )
 from schemas.events.sharing import DailySupervisionReported
-from streams.testing import clue, event, read_records
+from streams.testing import clue, event
+from tests.e2e.test_derived_flows import delivered, logged, records
 
 pytestmark = pytest.mark.e2e
 
@@ -46,20 +45,6 @@ def bus_settings(bus_settings: Settings) -> Settings:
             "router_commit_interval": 0.3,
         }
     )
-
-
-def records(bus: Any, topic: str) -> list[dict[str, Any]]:
-    return [json.loads(value) for _, value in read_records(bus.container.access(OPERATOR), [topic])]
-
-
-def logged(bus: Any, event_type: str) -> list[dict[str, Any]]:
-    return [e for e in records(bus, bus.container.topics.log) if e["event_type"] == event_type]
-
-
-def delivered(bus: Any, body_id: str, event_type: str) -> list[dict[str, Any]]:
-    return [
-        d for d in records(bus, bus.container.topics.inbox(body_id)) if d["event"]["event_type"] == event_type
-    ]
 
 
 def when(text: str) -> datetime:

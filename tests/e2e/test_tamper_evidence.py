@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -18,20 +15,14 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from fourfold.acl import OPERATOR, PROJECTOR
 from fourfold.bootstrap import Container
-from fourfold.log_audit import read_partitions
+from fourfold.operations import read_partitions
 from schemas import Envelope
 from schemas.chain import LogRecord, parse_link
 from streams.testing import read_records
+from tests.e2e.test_cli_read_commands import _fourfold
 from tests.e2e.test_router_faults import clues, publish_all
 
 pytestmark = pytest.mark.e2e
-
-
-def _fourfold(container: Container, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **container.settings.to_env(), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "fourfold.cli", *args], env=env, text=True, capture_output=True, timeout=180
-    )
 
 
 def _rewrite(container: Container, partition: int, records: list[LogRecord]) -> None:
