@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from itertools import count
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,11 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from fourfold.acl import OPERATOR  # noqa: E402
 from fourfold.bootstrap import Container  # noqa: E402
-from fourfold.operations import publish_registry  # noqa: E402
+from fourfold.operations import delete_topics, publish_registry  # noqa: E402
 from fourfold.processes import Child  # noqa: E402
 from fourfold.registrar import DEMO_REGISTRY  # noqa: E402
 from fourfold.settings import Settings  # noqa: E402
 from producers.directory import Directory  # noqa: E402
+from producers.sequence import Sequencer  # noqa: E402
 from schemas import Envelope, Subject, decode_event, encode_event, new_event, sign_event  # noqa: E402
 from schemas import verify_event as verify_signature  # noqa: E402
 from schemas.catalogue import REFERENCE_TYPES  # noqa: E402
@@ -134,17 +136,6 @@ def bench_bus(base: Settings, **overrides: Any) -> Iterator[Container]:
         delete_topics(container)
 
 
-def delete_topics(container: Container) -> None:
-    """Every topic of this bus's prefix (the shared broker's disk is not the benchmark's)."""
-    admin = KafkaAdminClient(**container.access(OPERATOR).kafka_python())
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith(f"{container.topics.prefix}")]
-        if mine:
-            admin.delete_topics(mine)
-    finally:
-        admin.close()
-
-
 # --- waiting, with what Kafka calls retriable asked again -------------------------------------
 
 
@@ -194,21 +185,25 @@ def _retrying(condition: Callable[[], object]) -> bool:
 
 
 def signed_backlog(container: Container, events: list[Envelope[Any]]) -> list[tuple[str, bytes, bytes]]:
-    """(ingest topic, key, signed bytes) of each event, its informant sealed as the SDK seals it
-    once the registry (and so the key directory) is in, signed with its body's stored key."""
+    """(ingest topic, key, signed bytes) of each event as the SDK sends it: its informant sealed once
+    the registry (and so the key directory) is in, numbered in its body's count (kept where the
+    bus's publishers keep it), keyed by its body, signed with the body's stored key."""
     keys = {body: container.keys.load(body) for body in {e.source_body for e in events}}
     path = container.settings.key_directory_file
     directory = Directory.load(path) if path.exists() else None
+    sequencer = Sequencer(container.settings.outbox_file)
+    counts = Counter(e.source_body for e in events)
+    numbers = {body: count(sequencer.take(container.topics.ingest(body), n)) for body, n in counts.items()}
+    sequencer.close()
 
-    def sealed(e: Envelope[Any]) -> Envelope[Any]:
-        return seal_protected(e, directory.recipients(e)) if directory and clear_protected(e) else e
+    def ready(e: Envelope[Any]) -> Envelope[Any]:
+        sealed = seal_protected(e, directory.recipients(e)) if directory and clear_protected(e) else e
+        return sign_event(
+            sealed.model_copy(update={"sequence": next(numbers[e.source_body])}), keys[e.source_body]
+        )
 
     return [
-        (
-            container.topics.ingest(e.source_body),
-            e.correlation_id.encode(),
-            encode_event(sign_event(sealed(e), keys[e.source_body])),
-        )
+        (container.topics.ingest(e.source_body), e.source_body.encode(), encode_event(ready(e)))
         for e in events
     ]
 

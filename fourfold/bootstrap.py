@@ -164,6 +164,7 @@ class Container:
             producer_config=self.access(body_id).security(),
             directory=s.key_directory_file if s.key_directory_file.exists() else None,
             outbox_retention=timedelta(days=s.outbox_retention_days),
+            sequence=s.outbox_file,
         )
 
     def router(self) -> RouterApp:

@@ -1,4 +1,4 @@
-"""Bulk import: every line of a file validated, signed and stored in the outbox, in batches."""
+"""Bulk import: every line of a file validated, numbered, signed and stored in the outbox, in batches."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from producers import EventRefused, Publisher, StagedEvent
+from producers import EventRefused, Prepared, Publisher
 from producers.lines import Format, Line, draft_of, read_lines
 from schemas.catalogue import PROTECTED_FIELDS
 
@@ -47,7 +47,7 @@ def import_file(
     """Refuse bad lines with their reasons; store the rest, ``batch_size`` lines per transaction,
     so an interruption leaves every line either stored whole or not at all."""
     result = ImportResult()
-    batch: list[StagedEvent] = []
+    batch: list[Prepared] = []
     last = 0
     for line in read_lines(path, fmt):
         result.read += 1
@@ -65,7 +65,7 @@ def import_file(
     return result
 
 
-def _stage(publisher: Publisher, line: Line, result: ImportResult) -> StagedEvent | None:
+def _stage(publisher: Publisher, line: Line, result: ImportResult) -> Prepared | None:
     if line.error is not None:
         result.refused.append(RefusedLine(line.number, "unreadable", (line.error,), reported_text(line)))
         return None
@@ -90,7 +90,7 @@ def reported_text(line: Line) -> str:
     return line.text
 
 
-def _store(publisher: Publisher, batch: list[StagedEvent], result: ImportResult) -> None:
+def _store(publisher: Publisher, batch: list[Prepared], result: ImportResult) -> None:
     if not batch:
         return
     stored = publisher.submit(batch)

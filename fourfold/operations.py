@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from fourfold.acl import OPERATOR, Grant
 from fourfold.bootstrap import Container
@@ -142,6 +142,19 @@ def sync_acls(container: Container) -> tuple[set[Grant], set[Grant]]:
     operator = container.access(OPERATOR)
     bodies = sorted(active_bodies(operator, container.topics.reference) | {container.settings.registrar_body})
     return container.admit_principals(bodies, remove_others=True)
+
+
+def delete_topics(container: Container) -> list[str]:
+    """Delete every topic of this bus's prefix (a test's or a benchmark's bus on a shared broker,
+    whose disk and open files it would otherwise hold); the names deleted."""
+    admin = KafkaAdminClient(**container.access(OPERATOR).kafka_python())
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith(f"{container.topics.prefix}.")]
+        if mine:
+            admin.delete_topics(mine)
+        return mine
+    finally:
+        admin.close()
 
 
 def read_topic(access: KafkaAccess, topic: str, timeout: float = 30.0) -> list[dict[str, Any]]:

@@ -17,9 +17,10 @@ from producers.errors import (
 from producers.helpers import body, cadre, region, unit
 from producers.link import PRODUCER_DEFAULTS
 from producers.metrics import SdkMetrics, default_metrics
-from producers.outbox import Outbox, StagedEvent
+from producers.outbox import Outbox
 from producers.publisher import Publisher
 from producers.retry import RetryPolicy
+from producers.staged import Prepared, StagedEvent
 from producers.status import DeliveryState, DeliveryStatus
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "NotAuthorised",
     "Outbox",
     "OutboxError",
+    "Prepared",
     "PublishError",
     "PublishTimeout",
     "Publisher",

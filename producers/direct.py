@@ -13,8 +13,9 @@ from kafka.producer.future import FutureRecordMetadata
 from producers.errors import PublishError, PublishTimeout, translate
 from producers.link import KafkaLink
 from producers.metrics import BodyMetrics
-from producers.outbox import StagedEvent
 from producers.retry import RetryPolicy
+from producers.sequence import Sequencer
+from producers.staged import Outgoing, StagedEvent, numbered, to_number
 from producers.status import DeliveryState, DeliveryStatus
 
 SWEEP_EVERY = 20_000
@@ -31,9 +32,17 @@ class DirectDelivery:
     """Keeps each event's bytes until the broker acknowledges it, so a failed send can be retried."""
 
     def __init__(
-        self, link: KafkaLink, metrics: BodyMetrics, *, retry: RetryPolicy, max_attempts: int, remember: int
+        self,
+        link: KafkaLink,
+        metrics: BodyMetrics,
+        *,
+        sequencer: Sequencer,
+        retry: RetryPolicy,
+        max_attempts: int,
+        remember: int,
     ):
         self._link = link
+        self._sequencer = sequencer
         self._metrics = metrics
         self._retry = retry
         self._max_attempts = max_attempts
@@ -42,8 +51,9 @@ class DirectDelivery:
         self._sweep_at = SWEEP_EVERY
         self._finished: OrderedDict[uuid.UUID, DeliveryStatus | FutureRecordMetadata] = OrderedDict()
 
-    def submit(self, events: Sequence[StagedEvent]) -> list[bool]:
-        for event in events:
+    def submit(self, events: Sequence[Outgoing]) -> list[bool]:
+        """Number and send ``events``; a retry after a failure sends the same numbered bytes."""
+        for event in numbered(events, self._sequencer.take(self._link.topic, to_number(events))):
             self._send(event, 1)
         return [True] * len(events)
 
@@ -87,6 +97,7 @@ class DirectDelivery:
             self.flush(timeout)
         finally:
             self._link.close(timeout)
+            self._sequencer.close()
 
     def _send(self, event: StagedEvent, attempts: int) -> None:
         future = self._link.send(event.key, event.value)

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from producers import sequence
 from producers.errors import OutboxError
+from producers.staged import Outgoing, numbered, to_number
 from producers.status import DeliveryState, DeliveryStatus
 from schemas.files import private_file
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS outbox (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     event_id   TEXT NOT NULL UNIQUE,
@@ -35,16 +38,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (topic, seq) WHERE state = 'pending';
 """
-
-
-@dataclass(frozen=True, slots=True)
-class StagedEvent:
-    """An event ready for the wire: validated, signed and encoded."""
-
-    event_id: uuid.UUID
-    event_type: str
-    key: bytes
-    value: bytes
+    + sequence.SCHEMA
+    + ";"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,19 +82,38 @@ class Outbox:
             db.executescript(SCHEMA)
         self.prune_expired()
 
-    def add(self, body_id: str, topic: str, events: Sequence[StagedEvent]) -> list[bool]:
-        """Store ``events`` in one transaction; for each, False if its id was already stored."""
+    def add(self, body_id: str, topic: str, events: Sequence[Outgoing]) -> list[bool]:
+        """Store ``events`` in one transaction, numbering the prepared ones in the count of
+        ``topic``, the body's ingest topic; for each, False if its id was already stored (it keeps
+        the number it had)."""
         now = time.time()
         with self._transaction() as db:
-            return [
-                db.execute(
-                    "INSERT OR IGNORE INTO outbox (event_id, body_id, event_type, topic, key, value,"
-                    " stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (str(e.event_id), body_id, e.event_type, topic, e.key, e.value, now),
-                ).rowcount
-                == 1
-                for e in events
-            ]
+            new = self._not_stored(db, events)
+            fresh = [events[i] for i in new]
+            ready = numbered(fresh, sequence.take(db, topic, to_number(fresh)))
+            db.executemany(
+                "INSERT INTO outbox (event_id, body_id, event_type, topic, key, value, stored_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(str(e.event_id), body_id, e.event_type, topic, e.key, e.value, now) for e in ready],
+            )
+        return [i in new for i in range(len(events))]
+
+    @staticmethod
+    def _not_stored(db: sqlite3.Connection, events: Sequence[Outgoing]) -> dict[int, None]:
+        """Positions of the events whose id the outbox does not hold, the first of each id only."""
+        ids = [str(e.event_id) for e in events]
+        held: set[str] = set()
+        for at in range(0, len(ids), 500):
+            chunk = ids[at : at + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT event_id FROM outbox WHERE event_id IN ({marks})"
+            held.update(row[0] for row in db.execute(query, chunk))
+        new: dict[int, None] = {}
+        for i, event_id in enumerate(ids):
+            if event_id not in held:
+                held.add(event_id)
+                new[i] = None
+        return new
 
     def pending(self, topic: str, *, limit: int) -> list[OutboxRow]:
         """The oldest events not yet acknowledged on ``topic``, in the order they were stored."""

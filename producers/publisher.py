@@ -16,9 +16,11 @@ from producers.errors import EventRefused, PublishError
 from producers.helpers import PublishHelpers
 from producers.link import PRODUCER_DEFAULTS, KafkaLink
 from producers.metrics import RAW, SdkMetrics, default_metrics
-from producers.outbox import Outbox, StagedEvent
+from producers.outbox import Outbox
 from producers.retry import RetryPolicy
 from producers.sender import OutboxDelivery
+from producers.sequence import Sequencer
+from producers.staged import Outgoing, Prepared, StagedEvent
 from producers.staging import Stager
 from producers.status import DeliveryStatus
 from schemas import MAX_EVENT_BYTES, Envelope, Payload, SigningKey, Subject, Topics
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 class _Delivery(Protocol):
     """How accepted events reach Kafka: DirectDelivery, or OutboxDelivery through the outbox."""
 
-    def submit(self, events: Sequence[StagedEvent]) -> list[bool]: ...
+    def submit(self, events: Sequence[Outgoing]) -> list[bool]: ...
     def flush(self, timeout: float) -> None: ...
     def status(self, event_id: uuid.UUID) -> DeliveryStatus: ...
     def depth(self) -> int: ...
@@ -45,6 +47,10 @@ class Publisher(PublishHelpers):
     publish() returns once the event is stored locally, and a background sender delivers it,
     retrying with backoff for as long as it takes, also after this process restarts. With a key
     ``directory``, protected fields are sealed for the bodies allowed to read them before signing.
+
+    Every event carries the body's next sequence number (producers/sequence.py). The outbox keeps
+    the count; without one, the ``sequence`` file does (give the outbox's path), or else memory,
+    which suits only a bus new to the body.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class Publisher(PublishHelpers):
         metrics: SdkMetrics | None = None,
         directory: Directory | Path | None = None,
         outbox_retention: timedelta | None = timedelta(days=7),
+        sequence: Path | None = None,
     ):
         self.body_id = body_id
         self.topic = (topics or Topics()).ingest(body_id)
@@ -83,7 +90,12 @@ class Publisher(PublishHelpers):
         self._delivery: _Delivery
         if outbox is None:
             self._delivery = DirectDelivery(
-                link, self._metrics, retry=retry, max_attempts=max_attempts, remember=10_000
+                link,
+                self._metrics,
+                sequencer=Sequencer(sequence),
+                retry=retry,
+                max_attempts=max_attempts,
+                remember=10_000,
             )
             return
         retention = outbox_retention.total_seconds() if outbox_retention is not None else None
@@ -142,21 +154,22 @@ class Publisher(PublishHelpers):
             self._metrics.refused(exc.event_type)
             raise
 
-    def prepare(self, event: Envelope[Any]) -> StagedEvent:
-        """Check, sign and encode ``event`` without sending it (the bulk path: see submit())."""
+    def prepare(self, event: Envelope[Any]) -> Prepared:
+        """Check and seal ``event`` without sending it (the bulk path: see submit())."""
         try:
-            return self._stager.stage(event)
+            return self._stager.prepare(event)
         except EventRefused as exc:
             self._metrics.refused(exc.event_type)
             raise
 
-    def submit(self, events: Sequence[StagedEvent]) -> list[bool]:
-        """Send prepared events; with an outbox, stores them in one transaction. For each event,
-        False when the outbox already held it (publishing the same event twice is harmless)."""
+    def submit(self, events: Sequence[Outgoing]) -> list[bool]:
+        """Number, sign and send prepared events; with an outbox, stores them in one transaction.
+        For each event, False when the outbox already held it (publishing the same event twice is
+        harmless: the bus takes it in once)."""
         return self._delivery.submit(events)
 
     def send_raw(self, key: str, value: bytes) -> None:
-        """Send bytes as they are, unchecked (for tests of the bus's own checks)."""
+        """Send bytes as they are, unchecked and unnumbered (for tests of the bus's own checks)."""
         self.submit([StagedEvent(uuid.uuid4(), RAW, key.encode("utf-8"), value)])
 
     def status(self, event_id: uuid.UUID) -> DeliveryStatus:

@@ -20,8 +20,9 @@ from producers.errors import (
 )
 from producers.link import KafkaLink
 from producers.metrics import BodyMetrics
-from producers.outbox import Outbox, OutboxRow, StagedEvent
+from producers.outbox import Outbox, OutboxRow
 from producers.retry import RetryPolicy
+from producers.staged import Outgoing
 from producers.status import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,9 @@ class OutboxDelivery:
         self._thread: threading.Thread | None = None
         self.last_error: PublishError | None = None
 
-    def submit(self, events: Sequence[StagedEvent]) -> list[bool]:
-        """Store ``events`` in one transaction; for each, False if it was already in the outbox."""
+    def submit(self, events: Sequence[Outgoing]) -> list[bool]:
+        """Store ``events`` in one transaction, numbered; for each, False if it was already in the
+        outbox."""
         stored = self.outbox.add(self._body, self._link.topic, events)
         self.start()
         self._wake.set()

@@ -1,4 +1,4 @@
-"""Turns a payload or a ready envelope into signed wire bytes, or refuses it with the reason."""
+"""Turns a payload or a ready envelope into an event ready but for its number, or refuses it."""
 
 from __future__ import annotations
 
@@ -15,16 +15,19 @@ from producers.directory import Directory
 from producers.errors import EventRefused
 from producers.facts import matter_of, subject_of
 from producers.ids import new_event_id
-from producers.outbox import StagedEvent
+from producers.staged import Prepared
 from schemas import Envelope, Payload, SigningKey, Subject
+from schemas.canonical import canonical_json
 from schemas.catalogue import DERIVED_TYPES, EVENT_TYPES, PROTECTED_FIELDS, REFERENCE_TYPES, envelope_for
 from schemas.confidential import clear_protected, is_protected, seal_protected
 from schemas.enums import BodyKind, Classification, Handling
-from schemas.signing import sign_to_wire
+from schemas.envelope import MAX_SEQUENCE
+from schemas.signing import SIGNATURE_FIELD_BYTES, unsigned_fields
 
 
 class Stager:
-    """One body's gate: checks what it may publish, seals protected fields, then signs and encodes."""
+    """One body's gate: checks what it may publish and seals protected fields; the outbox or the
+    sequencer numbers what it prepared, which signs it (producers/staged.py)."""
 
     def __init__(
         self,
@@ -80,8 +83,11 @@ class Stager:
         except ValidationError as exc:
             raise refusal(payload.event_type, exc) from None
 
-    def stage(self, event: Envelope[Any]) -> StagedEvent:
-        """Check, sign and encode a ready envelope, which must be this body's own."""
+    def prepare(self, event: Envelope[Any]) -> Prepared:
+        """Check and seal a ready envelope, which must be this body's own, for numbering and signing.
+
+        Its key on the ingest topic is the body: one partition keeps the body's events in the
+        order of their numbers, which the bus checks."""
         self.check_type(event.event_type, type(event.payload))
         if event.source_body != self.body_id:
             raise EventRefused(
@@ -90,15 +96,16 @@ class Stager:
                 event_type=event.event_type,
             )
         event = self.seal(event)
-        _, value = sign_to_wire(event, self._key)
-        if len(value) > self._max_bytes:
+        unsigned = unsigned_fields(event, self._key)
+        size = len(canonical_json({**unsigned, "sequence": MAX_SEQUENCE})) + SIGNATURE_FIELD_BYTES
+        if size > self._max_bytes:
             raise EventRefused(
                 "too_large",
-                f"{event.event_type} event {event.event_id} is {len(value)} bytes encoded,"
+                f"{event.event_type} event {event.event_id} is up to {size} bytes encoded,"
                 f" over the limit of {self._max_bytes} bytes",
                 event_type=event.event_type,
             )
-        return StagedEvent(event.event_id, event.event_type, event.correlation_id.encode(), value)
+        return Prepared(event.event_id, event.event_type, self.body_id.encode(), unsigned, self._key)
 
     def seal(self, event: Envelope[Any]) -> Envelope[Any]:
         """``event`` with its clear protected fields sealed for the readers the directory names

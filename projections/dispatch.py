@@ -35,6 +35,7 @@ LOG_ONLY = frozenset(
         "ReportingCadenceSet",
         "PassOnConsented",
         "ProgressReportIssued",
+        "EventRefused",
     }
 )
 """In the log index and the inboxes of those they reach, but in no shared read model."""

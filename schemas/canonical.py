@@ -51,3 +51,18 @@ def event_digest(event: BaseModel) -> str:
     """SHA-256 of the event's wire bytes (as read, for an upcast event): its fingerprint."""
     wire = getattr(event, "_wire", None)
     return hashlib.sha256(wire or canonical_bytes(event, signed=True)).hexdigest()
+
+
+UNSAID = ("key_id", "sequence", "signature")
+"""Parts of an event that are not what it says: a re-publication may differ in them."""
+
+
+def content_digest(event: BaseModel) -> str:
+    """SHA-256 of what an event says: its wire bytes (as read, for an upcast event) without its
+    number, signing key and signature; the same event published again under a new number, or
+    signed with a rotated key, has the same content digest."""
+    wire = getattr(event, "_wire", None)
+    data = orjson.loads(wire) if wire else event.model_dump(mode="json", exclude_unset=True)
+    for name in UNSAID:
+        data.pop(name, None)
+    return hashlib.sha256(canonical_json(data)).hexdigest()

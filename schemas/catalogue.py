@@ -61,6 +61,7 @@ from schemas.events.reference import (
     SigningKeyRevoked,
     UnitRegistered,
 )
+from schemas.events.refusal import EventRefused
 from schemas.events.sharing import (
     DailySupervisionReported,
     OutstandingIssueNotified,
@@ -125,6 +126,7 @@ GROUPS: dict[str, tuple[type[Payload], ...]] = {
         CaseReformOverdue,
         ProgressReportIssued,
     ),
+    "Refusals": (EventRefused,),
 }
 """Every event type, in the order of DOMAIN.md §3; the catalogue document follows it."""
 

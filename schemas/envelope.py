@@ -13,6 +13,8 @@ from schemas.enums import BodyKind, Classification, Handling, SubjectKind
 from schemas.types import ID_PATTERN, BodyId, KeyId, MatterId, Signature, UtcDateTime
 
 STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
+MAX_SEQUENCE = 2**53 - 1
+"""The largest integer every JSON reader holds exactly."""
 
 
 class Payload(BaseModel):
@@ -67,6 +69,13 @@ class Envelope(BaseModel, Generic[P]):
     correlation_id: MatterId
     causation_id: uuid.UUID | None = Field(None, description="The event that caused this one.")
     payload: P
+    sequence: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_SEQUENCE,
+        description="The source body's count of the events it publishes: 1, 2, 3… with no gap, so the"
+        " bus notices one lost, withheld or replayed (the bus's clock ticks and derived events have none).",
+    )
     key_id: KeyId | None = Field(None, description="The source body's key that signed it.")
     signature: Signature | None = None
 

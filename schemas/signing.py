@@ -98,8 +98,22 @@ is where the signature goes."""
 
 def sign_to_wire(event: Envelope[Any], key: SigningKey) -> tuple[str, bytes]:
     """``key``'s signature of ``event`` and the event's signed canonical bytes, serialised once."""
+    return sign_fields(unsigned_fields(event, key), key)
+
+
+def unsigned_fields(event: Envelope[Any], key: SigningKey) -> dict[str, Any]:
+    """What ``key`` signs of ``event``, as JSON-ready fields: all it has but the signature."""
     unsigned = event.model_dump(mode="json", exclude={"signature"}, exclude_unset=True)
     unsigned["key_id"] = key.key_id
+    return unsigned
+
+
+SIGNATURE_FIELD_BYTES = len(b',"signature":""') + 88
+"""What the signature adds to the canonical bytes: its key and 64 bytes in base64."""
+
+
+def sign_fields(unsigned: dict[str, Any], key: SigningKey) -> tuple[str, bytes]:
+    """``key``'s signature of the fields ``unsigned_fields`` gave and their signed canonical bytes."""
     message = canonical_json(unsigned)
     signature = _b64(key.sign(message))
     at = message.rfind(_AFTER_SIGNATURE)

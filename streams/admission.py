@@ -14,17 +14,20 @@ from streams.authority import OutsideRemit, check_remit
 from streams.confidentiality import sealed_problem
 from streams.ownership import check_ownership
 from streams.registry import ReferenceConflict, Registry, RevokedKey, UnknownKey
+from streams.sequence import sequence_problem
 from streams.state import BusState
 
 
 class Refusal(Exception):
-    """Raised when an ingest record must be quarantined; ``reason`` is a short code."""
+    """Raised when an ingest record must be quarantined; ``reason`` is a short code. ``authentic``
+    once the event's signature proved its sender: the refusal then counts in its sequence."""
 
     def __init__(self, reason: str, detail: str, event: Envelope[Any] | None = None):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
         self.event = event
+        self.authentic = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,17 @@ def admit(
             event,
         )
     _check_signature(event, registry, received_at)
+    try:
+        _check_authenticated(event, received_at, registry, state, gate)
+    except Refusal as refusal:
+        refusal.authentic = True
+        raise
+    return event
+
+
+def _check_authenticated(
+    event: Envelope[Any], received_at: datetime, registry: Registry, state: BusState, gate: Gate
+) -> None:
     if event.occurred_at > received_at + gate.max_skew:
         raise Refusal(
             "future_dated",
@@ -70,10 +84,15 @@ def admit(
             f" ({received_at.isoformat()}) by more than {gate.max_skew}",
             event,
         )
-    if state.digest_of(str(event.event_id)) is not None:
-        return event  # on the log already: authorised then; the router tells a repeat from a reuse
-    _check_authority(event, registry, state, gate)
-    return event
+    last = state.last_sequence(event.source_body)
+    known = state.digest_of(str(event.event_id)) is not None
+    if known and (event.sequence is None or event.sequence <= last):
+        return  # sent again as it was; the router tells a repeat from a reuse
+    problem = sequence_problem(event, last)
+    if problem is not None:
+        raise Refusal(*problem, event)
+    if not known:  # on the log already, authorised then; published again under a new number
+        _check_authority(event, registry, state, gate)
 
 
 def _check_signature(event: Envelope[Any], registry: Registry, received_at: datetime) -> None:

@@ -10,13 +10,14 @@ from typing import Any
 
 from pydantic_core import to_json
 
-from schemas import EVENT_TYPES, Envelope, SigningKey, Topics, encode_event, sign_event
+from schemas import EVENT_TYPES, Envelope, SigningKey, Topics, encode_event, new_event, sign_event
 from schemas.catalogue import REFERENCE_TYPES
 from schemas.confidential import withhold_raw
+from schemas.events.refusal import EventRefused
 from schemas.records import Quarantined
 from streams.admission import Gate, Refusal, admit
 from streams.derivations import NEEDS_WHOLE_LOG, derive
-from streams.derived import Policy
+from streams.derived import Policy, derived_id
 from streams.registry import Registry, entity_key
 from streams.routing import recipients, withheld_from
 from streams.state import BusState, short_digest
@@ -68,7 +69,15 @@ class Outcome:
     """The events appended to the log: the accepted one, then those it derived."""
 
 
-Admitted = Envelope[Any] | Quarantined
+@dataclass(frozen=True)
+class Refused:
+    """A refusal, and the refused event when its signature proved who sent it."""
+
+    quarantined: Quarantined
+    authentic: Envelope[Any] | None = None
+
+
+Admitted = Envelope[Any] | Refused
 
 
 class Router:
@@ -106,7 +115,7 @@ class Router:
                 gate=self.gate,
             )
         except Refusal as refusal:
-            return quarantine(record, refusal)
+            return refused(record, refusal)
 
     @staticmethod
     def needs_whole_log(admitted: Admitted) -> bool:
@@ -114,29 +123,25 @@ class Router:
         return isinstance(admitted, Envelope) and admitted.event_type in NEEDS_WHOLE_LOG
 
     def route(self, record: IngestRecord, admitted: Admitted) -> Outcome:
-        if isinstance(admitted, Quarantined):
-            return self._refused(admitted)
+        if isinstance(admitted, Refused):
+            return self._refused(record, admitted)
         try:
             outcome = self._accept(record, admitted)
         except Exception as exc:  # a defect in a rule must cost one record, not stall the partition
             log.error("routing %s %s failed", admitted.event_type, admitted.event_id, exc_info=True)
             refusal = Refusal("router_error", f"{type(exc).__name__} while routing", admitted)
-            return self._refused(quarantine(record, refusal))
+            return self._refused(record, refused(record, refusal, admitted))
         too_large = [w for w in outcome.writes if len(w.value) > MAX_OUTPUT_BYTES]
         if too_large:
             detail = f"an output to {too_large[0].topic} would be {len(too_large[0].value)} bytes"
-            return self._refused(quarantine(record, Refusal("output_too_large", detail, admitted)))
+            refusal = Refusal("output_too_large", detail, admitted)
+            return self._refused(record, refused(record, refusal, admitted))
         return outcome
 
     def _accept(self, record: IngestRecord, event: Envelope[Any]) -> Outcome:
         known = self.state.digest_of(str(event.event_id))
         if known is not None:
-            if known == short_digest(event):
-                return Outcome(event.event_type, duplicate=True)
-            refusal = Refusal(
-                "duplicate_id", f"event id {event.event_id} is on the log with other content", event
-            )
-            return self._refused(quarantine(record, refusal))
+            return self._repeated(record, event, known)
         writes: list[Write] = []
         logged: list[Envelope[Any]] = []
         queue: list[tuple[Envelope[Any], int]] = [(event, 0)]
@@ -168,11 +173,38 @@ class Router:
         self.state.apply(event)
         return writes
 
-    def _refused(self, refused: Quarantined) -> Outcome:
-        event_type = refused.event_type if refused.event_type in EVENT_TYPES else "unknown"
-        value = refused.model_dump_json().encode()
-        write = Write(self.topics.quarantine, refused.source_topic, value, "quarantine", event_type)
-        return Outcome(event_type, (write,), quarantined=refused)
+    def _repeated(self, record: IngestRecord, event: Envelope[Any], known: str) -> Outcome:
+        """An id the log has: for other content, a reuse; for the same, nothing to route, but a
+        re-publication under a new number has that number accounted for on the log."""
+        if known != short_digest(event):
+            detail = f"event id {event.event_id} is on the log with other content"
+            return self._refused(record, refused(record, Refusal("duplicate_id", detail, event), event))
+        if event.sequence is None or event.sequence <= self.state.last_sequence(event.source_body):
+            return Outcome(event.event_type, duplicate=True)
+        detail = f"event {event.event_id} is on the log already; its number {event.sequence} is counted"
+        writes, logged = self._account(record, event, "duplicate", detail)
+        return Outcome(event.event_type, writes, duplicate=True, logged=logged)
+
+    def _refused(self, record: IngestRecord, refused: Refused) -> Outcome:
+        """Quarantine it; an authentic event's refusal also goes on the log and to its sender."""
+        kept = refused.quarantined
+        event_type = kept.event_type if kept.event_type in EVENT_TYPES else "unknown"
+        value = kept.model_dump_json().encode()
+        quarantined = Write(self.topics.quarantine, kept.source_topic, value, "quarantine", event_type)
+        if refused.authentic is None:
+            return Outcome(event_type, (quarantined,), quarantined=kept)
+        writes, logged = self._account(record, refused.authentic, kept.reason, kept.detail)
+        return Outcome(event_type, (quarantined, *writes), quarantined=kept, logged=logged)
+
+    def _account(
+        self, record: IngestRecord, event: Envelope[Any], reason: str, detail: str
+    ) -> tuple[tuple[Write, ...], tuple[Envelope[Any], ...]]:
+        """The writes and logged events that tell the log, and the sender, that ``event`` was not
+        taken in and why; none when the same record was accounted for before."""
+        notice = sign_event(refusal_notice(record, event, reason, detail, self.policy), self.bus_key)
+        if self.state.digest_of(str(notice.event_id)) is not None:
+            return (), ()
+        return tuple(self._writes_for(notice)), (notice,)
 
 
 def deliveries_for(event: Envelope[Any], registry: Registry, state: BusState) -> list[tuple[str, bytes]]:
@@ -190,13 +222,44 @@ def deliveries_for(event: Envelope[Any], registry: Registry, state: BusState) ->
     return out
 
 
+def refused(record: IngestRecord, refusal: Refusal, authentic: Envelope[Any] | None = None) -> Refused:
+    """The quarantine record of ``refusal``; with the event when the gate had authenticated it."""
+    return Refused(quarantine(record, refusal), authentic or (refusal.event if refusal.authentic else None))
+
+
+def refusal_notice(
+    record: IngestRecord, event: Envelope[Any], reason: str, detail: str, policy: Policy
+) -> Envelope[EventRefused]:
+    """The log's account of not taking ``event`` in, dated when the bus received it, with the
+    event's codes (a confidential event's refusal stays in its sender's jurisdiction). The same
+    ingest bytes always give the same notice."""
+    notice = EventRefused(
+        refused_event_id=event.event_id,
+        refused_event_type=event.event_type,
+        sender=event.source_body,
+        sequence=event.sequence,
+        reason=reason,
+        detail=_bounded(detail),
+    )
+    return new_event(
+        notice,
+        source_body=policy.bus_body,
+        occurred_at=record.timestamp,
+        subject=event.subject,
+        classification=event.classification,
+        handling=event.handling,
+        correlation_id=event.correlation_id,
+        causation_id=event.event_id,
+        event_id=derived_id(event, EventRefused.event_type, hashlib.sha256(record.value).hexdigest()),
+    )
+
+
 def quarantine(record: IngestRecord, refusal: Refusal) -> Quarantined:
     """A bounded record of the refusal: where it came from, why, and a prefix and digest of the bytes."""
     event = refusal.event
-    detail = refusal.detail
     return Quarantined(
         reason=refusal.reason,
-        detail=detail if len(detail) <= MAX_DETAIL_CHARS else detail[:MAX_DETAIL_CHARS] + "…",
+        detail=_bounded(refusal.detail),
         source_topic=record.topic,
         partition=record.partition,
         offset=record.offset,
@@ -207,6 +270,10 @@ def quarantine(record: IngestRecord, refusal: Refusal) -> Quarantined:
         raw_length=len(record.value),
         raw_sha256=hashlib.sha256(record.value).hexdigest(),
     )
+
+
+def _bounded(detail: str) -> str:
+    return detail if len(detail) <= MAX_DETAIL_CHARS else detail[:MAX_DETAIL_CHARS] + "…"
 
 
 def _without(data: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:

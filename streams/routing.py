@@ -45,6 +45,7 @@ JURISDICTION_REASONS = frozenset(
         "reporting_office",
         "inspection_office",
         "consented",
+        "sender",
     }
 )
 
@@ -275,6 +276,7 @@ ROUTES: dict[str, list[Rule]] = {
     "ImportantReportAcknowledged": [_field("reporting_body", "reporting_body")],
     "CaseReformOverdue": [route_reform],
     "PassOnConsented": [_field("consented_to", "consented")],
+    "EventRefused": [_field("sender", "sender")],
 }
 """Event type -> the rules naming who must know it. Reference data and clock ticks go to no inbox."""
 

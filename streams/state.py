@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from schemas import Envelope, event_digest
+from schemas import Envelope
+from schemas.canonical import content_digest
 from schemas.enums import Classification, Handling, VerificationOutcome
 from schemas.events import coordination, inspection, rectification
 from streams.followups import FollowUps
@@ -141,6 +142,8 @@ class BusState:
         self.oversight: dict[str, set[str]] = {}
         self.followups = FollowUps()
         """Briefings asked, reporting relations, urgent reports, reforms (streams/followups.py)."""
+        self.sequences: dict[str, int] = {}
+        """Each body's highest sequence number on the log, accepted or refused."""
 
     def digest_of(self, event_id: str) -> str | None:
         """The short digest of the event with this id, if it is on the log."""
@@ -158,9 +161,18 @@ class BusState:
         if handler is not None:
             handler(self, event)
         self.followups.apply(event)
+        if event.sequence is not None:
+            self.counted(event.source_body, event.sequence)
         if event.event_type in MATTER_TYPES:
             self.matter(event.correlation_id).absorb(event)
         return True
+
+    def last_sequence(self, body_id: str) -> int:
+        """The highest sequence number of ``body_id`` the log accounts for; 0 before its first."""
+        return self.sequences.get(body_id, 0)
+
+    def counted(self, body_id: str, sequence: int) -> None:
+        self.sequences[body_id] = max(self.last_sequence(body_id), sequence)
 
     def matter(self, correlation_id: str) -> Matter:
         return self.matters.setdefault(correlation_id, Matter())
@@ -211,7 +223,8 @@ def taken_ids(event: Envelope[Any]) -> list[str]:
 
 
 def short_digest(event: Envelope[Any]) -> str:
-    return event_digest(event)[:16]
+    """What the event says, in short: a repeat of its id with other content is a reuse."""
+    return content_digest(event)[:16]
 
 
 def _clue_received(state: BusState, event: Envelope[Any]) -> None:
@@ -312,6 +325,13 @@ def _oversight(state: BusState, event: Envelope[Any]) -> None:
     state.oversight[p.matter_id] = {p.lead_body, *p.participating_bodies}
 
 
+def _refused(state: BusState, event: Envelope[Any]) -> None:
+    """The refused event's number is accounted for; its id stays free to publish it again."""
+    p = event.payload
+    if p.sequence is not None:
+        state.counted(p.sender, p.sequence)
+
+
 _HANDLERS: dict[str, Callable[[BusState, Envelope[Any]], None]] = {
     "ProblemClueReceived": _clue_received,
     "ClueHandedOver": _clue_received,
@@ -332,4 +352,5 @@ _HANDLERS: dict[str, Callable[[BusState, Envelope[Any]], None]] = {
     "PlanItemCompleted": _plan_item_completed,
     "PlanItemOverdue": _plan_item_overdue,
     "CollaborativeOversightApproved": _oversight,
+    "EventRefused": _refused,
 }

@@ -16,6 +16,7 @@ from fourfold.registrar import DEMO_REGISTRY, correlation_of, load_registry_file
 from schemas import Envelope, Payload, SigningKey, Subject, Topics, encode_event, new_event, sign_event
 from schemas.access import KafkaAccess
 from schemas.anchors import Anchor
+from schemas.catalogue import CLOCK_TYPES
 from schemas.categories import FindingCategory
 from schemas.enums import Classification, Handling, HowFound, Severity, SubjectKind
 from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded
@@ -33,6 +34,26 @@ AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 
 @dataclass
+class Numbering:
+    """Sequence numbers as a body's outbox gives them: the next of its source's count (or past
+    what the bench's state has, when that is further), once per event id, so the same event
+    published again keeps its number; a number already set stays."""
+
+    given: dict[uuid.UUID, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def number(self, event: Envelope[Any], state: BusState) -> Envelope[Any]:
+        if event.sequence is not None or event.event_type in CLOCK_TYPES:
+            return event
+        number = self.given.get(event.event_id)
+        if number is None:
+            source = event.source_body
+            number = max(self.counts.get(source, 0), state.last_sequence(source)) + 1
+            self.given[event.event_id] = self.counts[source] = number
+        return event.model_copy(update={"sequence": number})
+
+
+@dataclass
 class Bench:
     """A registry loaded from a file, every body's private key, and a router over them."""
 
@@ -41,13 +62,15 @@ class Bench:
     router: Router
     topics: Topics = field(default_factory=lambda: Topics("test"))
     _offsets: itertools.count[int] = field(default_factory=itertools.count)
+    numbers: Numbering = field(default_factory=lambda: Numbering())
 
     @property
     def state(self) -> BusState:
         return self.router.state
 
     def sign(self, event: Envelope[Any], key: SigningKey | None = None) -> Envelope[Any]:
-        return sign_event(event, key or self.keys[event.source_body])
+        """``event`` numbered as the SDK numbers it, and signed by its source (or ``key``)."""
+        return sign_event(self.numbers.number(event, self.state), key or self.keys[event.source_body])
 
     def record(self, value: bytes, body_id: str, received_at: datetime | None = None) -> IngestRecord:
         """An ingest record as the broker appended it, at ``received_at`` (now when not given)."""
@@ -66,7 +89,8 @@ class Bench:
         return self.publish(clock_tick(at, BUS))
 
     def fresh(self) -> Bench:
-        """The same registry and keys, with an empty state: a second worker, or a replay."""
+        """The same registry and keys, with an empty state: a second worker, or a replay. An event
+        it publishes again keeps its number; a new one is numbered from its fresh count."""
         r = self.router
         router = Router(
             r.topics,
@@ -76,7 +100,7 @@ class Bench:
             bus_key=r.bus_key,
             policy=r.policy,
         )
-        return Bench(self.registry, self.keys, router)
+        return Bench(self.registry, self.keys, router, numbers=Numbering(self.numbers.given))
 
 
 def event(

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka.errors import KafkaError
 from pydantic import SecretStr
 
 from fourfold.acl import OPERATOR
 from fourfold.bootstrap import Container
 from fourfold.demo import wait_for
-from fourfold.operations import publish_registry, read_topic
+from fourfold.operations import delete_topics, publish_registry, read_topic
 from fourfold.processes import Child
 from fourfold.registrar import DEMO_REGISTRY
 from fourfold.settings import Settings
@@ -23,6 +25,7 @@ from schemas.access import KafkaAccess
 from schemas.confidential import open_protected
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +88,11 @@ def _fresh_postgres_database(admin_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def bus_settings(base_settings: Settings, bootstrap: str, prefix: str, tmp_path: Path) -> Settings:
-    """Settings for one test's own bus: the shared broker, its own topics, keys and SQLite file."""
-    return base_settings.model_copy(
+def bus_settings(base_settings: Settings, bootstrap: str, prefix: str, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for one test's own bus: the shared broker, its own topics, keys and SQLite file.
+    Its topics are deleted afterwards: a suite's thousands of partitions would hold the broker's
+    open files (its limit was reached once, and the broker stopped)."""
+    settings = base_settings.model_copy(
         update={
             "kafka_bootstrap": bootstrap,
             "kafka_credentials_dir": base_settings.credentials_dir,
@@ -98,6 +103,11 @@ def bus_settings(base_settings: Settings, bootstrap: str, prefix: str, tmp_path:
             "partitions": 2,
         }
     )
+    yield settings
+    try:
+        delete_topics(Container(settings))
+    except KafkaError as exc:  # the test's verdict stands; a leftover topic is only disk
+        log.warning("could not delete the topics of %s: %s", prefix, exc)
 
 
 @pytest.fixture

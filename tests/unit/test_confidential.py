@@ -168,7 +168,7 @@ def test_the_sdk_seals_a_clue_for_the_readers_of_its_jurisdiction_and_its_source
     )
     # a municipal-managed cadre: the city commission has jurisdiction, whoever received it
     clue = a_clue("cadre-qian", "yuzhong-hospital", "yuzhong-commission", informant=Informant(name=NAME))
-    staged = stager.stage(clue)
+    staged = stager.prepare(clue).numbered(1)
     assert NAME.encode() not in staged.value
     logged = decode_event(staged.value)
     assert clear_protected(logged) == () and isinstance(logged.payload.informant, Sealed)
@@ -217,7 +217,7 @@ def test_without_a_key_of_the_jurisdiction_the_sdk_refuses_rather_than_send_the_
         directory=directory,
     )
     with pytest.raises(EventRefused) as refused:
-        stager.stage(a_clue("cadre-zhao", "city-bank", "city-letters", informant=Informant(name=NAME)))
+        stager.prepare(a_clue("cadre-zhao", "city-bank", "city-letters", informant=Informant(name=NAME)))
     assert refused.value.reason == "no_recipients"
 
 

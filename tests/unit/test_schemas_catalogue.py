@@ -14,11 +14,21 @@ from schemas.categories import FindingCategory
 from schemas.docs import VOCABULARIES
 from schemas.enums import BodyKind, Disposition, LabelledEnum, Severity, SubjectKind
 from schemas.errors import UnknownEventType
-from schemas.events import clock, clues, coordination, followup, inspection, rectification, reference, sharing
+from schemas.events import (
+    clock,
+    clues,
+    coordination,
+    followup,
+    inspection,
+    rectification,
+    reference,
+    refusal,
+    sharing,
+)
 from schemas.events.clock import ClockTicked
 from schemas.events.clues import ClueDisposed
 
-MODULES = (reference, clock, clues, inspection, rectification, sharing, coordination, followup)
+MODULES = (reference, clock, clues, inspection, rectification, sharing, coordination, followup, refusal)
 
 
 def test_every_payload_class_of_the_events_package_is_registered() -> None:
@@ -56,6 +66,7 @@ def test_derived_and_reference_types_are_as_the_domain_says() -> None:
         "BriefingOverdue",
         "DailyReportOverdue",
         "CaseReformOverdue",
+        "EventRefused",
     }
     assert set(REFERENCE_TYPES) == {
         "RegionRegistered",
