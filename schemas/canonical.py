@@ -57,12 +57,19 @@ UNSAID = ("key_id", "sequence", "signature")
 """Parts of an event that are not what it says: a re-publication may differ in them."""
 
 
-def content_digest(event: BaseModel) -> str:
+def content_digest(event: BaseModel, protected: tuple[str, ...] = ()) -> str:
     """SHA-256 of what an event says: its wire bytes (as read, for an upcast event) without its
-    number, signing key and signature; the same event published again under a new number, or
-    signed with a rotated key, has the same content digest."""
+    number, signing key and signature, nor the ``protected`` fields (dotted paths), which the SDK
+    seals afresh each time. The same event published again under a new number, signed with a
+    rotated key or sealed again, has the same content digest."""
     wire = getattr(event, "_wire", None)
     data = orjson.loads(wire) if wire else event.model_dump(mode="json", exclude_unset=True)
     for name in UNSAID:
         data.pop(name, None)
+    for path in protected:
+        *parents, leaf = path.split(".")
+        node = data
+        for part in parents:
+            node = node.get(part) or {}
+        node.pop(leaf, None)
     return hashlib.sha256(canonical_json(data)).hexdigest()

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from schemas import Envelope
 from schemas.canonical import content_digest
+from schemas.catalogue import PROTECTED_FIELDS
 from schemas.enums import Classification, Handling, VerificationOutcome
 from schemas.events import coordination, inspection, rectification
 from streams.followups import FollowUps
@@ -223,8 +224,9 @@ def taken_ids(event: Envelope[Any]) -> list[str]:
 
 
 def short_digest(event: Envelope[Any]) -> str:
-    """What the event says, in short: a repeat of its id with other content is a reuse."""
-    return content_digest(event)[:16]
+    """What the event says, in short: a repeat of its id with other content is a reuse. A
+    protected field is left out: the SDK seals it afresh each time the event is published."""
+    return content_digest(event, PROTECTED_FIELDS.get(event.event_type, ()))[:16]
 
 
 def _clue_received(state: BusState, event: Envelope[Any]) -> None:

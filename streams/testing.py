@@ -42,13 +42,13 @@ class Numbering:
     given: dict[uuid.UUID, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def number(self, event: Envelope[Any], state: BusState) -> Envelope[Any]:
+    def number(self, event: Envelope[Any], state: BusState | None = None) -> Envelope[Any]:
         if event.sequence is not None or event.event_type in CLOCK_TYPES:
             return event
         number = self.given.get(event.event_id)
         if number is None:
             source = event.source_body
-            number = max(self.counts.get(source, 0), state.last_sequence(source)) + 1
+            number = max(self.counts.get(source, 0), state.last_sequence(source) if state else 0) + 1
             self.given[event.event_id] = self.counts[source] = number
         return event.model_copy(update={"sequence": number})
 

@@ -8,9 +8,23 @@ import uuid
 import pytest
 
 from fourfold.demo import forged, scenario
-from schemas import SigningKey, encode_event, sign_event
+from producers import Publisher
+from schemas import SigningKey, encode_event
 
 pytestmark = pytest.mark.e2e
+
+
+def without_key_directory(bus, body_id: str) -> Publisher:
+    """``body_id``'s publisher as an SDK without the key directory has it: informants go in clear."""
+    c = bus.container
+    return Publisher(
+        body_id,
+        c.keys.load(body_id),
+        bus.settings.bootstrap_servers,
+        topics=c.topics,
+        producer_config=c.access(body_id).security(),
+        sequence=bus.settings.outbox_file,
+    )
 
 
 def test_clue_reaches_the_body_with_jurisdiction_and_bad_input_is_quarantined(make_bus, database_url):
@@ -20,7 +34,8 @@ def test_clue_reaches_the_body_with_jurisdiction_and_bad_input_is_quarantined(ma
     bus.send_raw("city-letters", encode_event(forged(SigningKey.generate("city-letters:1"))))
     # signed by its source, but the informant in clear (an SDK without the key directory): refused
     in_clear = clue.event.model_copy(update={"event_id": uuid.uuid4()})
-    bus.send_raw(clue.body_id, encode_event(sign_event(in_clear, bus.container.keys.load(clue.body_id))))
+    with without_key_directory(bus, clue.body_id) as publisher:
+        publisher.publish_event(in_clear)
     bus.publish(clue.body_id, clue.event)
     bus.publish(district_clue.body_id, district_clue.event)
 

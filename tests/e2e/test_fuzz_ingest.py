@@ -31,7 +31,7 @@ VALID = 40
 
 def valid_events(bus, tag: str) -> list[bytes]:
     """The demo's first clue, again and again, each time with its own id and matter, its informant
-    sealed as the SDK would."""
+    sealed and numbered as the SDK would."""
     [clue, _] = scenario()
     key = bus.container.keys.load(clue.body_id)
     directory = Directory.load(bus.settings.key_directory_file)
@@ -44,6 +44,7 @@ def valid_events(bus, tag: str) -> list[bytes]:
                 "payload": payload,
                 "correlation_id": f"{tag}-{i}",
                 "occurred_at": clue.event.occurred_at + timedelta(seconds=i),
+                "sequence": i + 1,
             }
         )
         out.append(encode_event(sign_event(seal_protected(event, directory.recipients(event)), key)))
@@ -57,8 +58,9 @@ def test_thousands_of_mutated_records_are_all_accounted_for(running_bus) -> None
     body_id = scenario()[0].body_id
     topic = topics.ingest(body_id)
     valid = valid_events(bus, f"fuzz{rng.randrange(10**6)}")
-    records = [mutated(rng.choice(valid), rng) for _ in range(MUTATED)] + valid
-    rng.shuffle(records)
+    records = [mutated(rng.choice(valid), rng) for _ in range(MUTATED)]
+    for at, value in zip(sorted(rng.sample(range(MUTATED + VALID), VALID)), valid, strict=True):
+        records.insert(at, value)  # anywhere among the mutants, in the order of their numbers
 
     # the body's own client, past the SDK: all a body may do is write its own ingest topic. Not
     # idempotent: kafka-python's idempotent producer takes the broker's refusal of one oversized

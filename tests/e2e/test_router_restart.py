@@ -3,9 +3,13 @@ decides is what a worker that folded the whole log would: repeats are duplicates
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from fourfold.acl import OPERATOR
 from fourfold.settings import Settings
+from streams.testing import read_records
 from tests.e2e.test_router_faults import assert_exactly_once, clues, log_ids, publish_all, router_done
 
 pytestmark = pytest.mark.e2e
@@ -30,4 +34,8 @@ def test_a_restarted_worker_reads_the_tail_from_its_saved_state(running_bus):
     publish_all(bus, before + after)  # the first thirty again: duplicates, to be recognised
     bus.wait_until(lambda: router_done(bus), 90, "the restarted worker")
     assert_exactly_once(bus, before + clues(1, "nudge") + after)
+    operator = bus.container.access(OPERATOR)
+    logged = [json.loads(v) for _, v in read_records(operator, [bus.container.topics.log])]
+    republished = [e["payload"]["reason"] for e in logged if e["event_type"] == "EventRefused"]
+    assert republished == ["duplicate"] * len(before)  # under new numbers: not routed, only counted
     assert "state restored" in worker.log_path.read_text()

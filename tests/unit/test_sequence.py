@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from schemas import Envelope, SigningKey, decode_event, encode_event, sign_event
+from schemas.events.clues import Informant
 from streams.router import Outcome
 from streams.state import BusState
-from streams.testing import AT, Bench, demo_bench, finding
+from streams.testing import AT, Bench, clue, demo_bench, finding
 
 SOURCE = "city-office-1"
 
@@ -130,3 +131,16 @@ def test_the_count_is_folded_back_from_the_log(bench: Bench) -> None:
     for e in [e for o in outcomes for e in o.logged]:
         restarted.apply(decode_event(encode_event(e)))
     assert restarted.last_sequence(SOURCE) == 10
+
+
+def test_a_clue_sealed_afresh_is_the_same_event(bench: Bench) -> None:
+    """The SDK seals an informant with a new content key each time; the bus cannot compare what it
+    cannot open, so a protected field does not make a repeat a reuse (the first version stands)."""
+    first = clue("cadre-sun", "yuzhong-hospital", "city-letters", informant=Informant(name="A. Citizen"))
+    again = first.model_copy(
+        update={"payload": first.payload.model_copy(update={"informant": Informant(name="B. Citizen")})}
+    )
+    send(bench, first, 1)
+    outcome = send(bench, again, 2)
+    assert outcome.duplicate and outcome.quarantined is None
+    assert [n.reason for n in notices(outcome)] == ["duplicate"]
