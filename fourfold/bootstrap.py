@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fourfold.access import Passwords
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy import Engine
 
+    from fourfold.viewlog import ViewRecorder
     from projections.batch import Intake
     from projections.identity import IdentityStore
     from projections.projector import Projector
@@ -150,16 +152,19 @@ class Container:
         probe = TopicAdmin(self.access(OPERATOR), self.topics, partitions=1, replication_factor=1)
         return min(3, probe.brokers())
 
-    def publisher(self, body_id: str, key: SigningKey | None = None, *, outbox: bool = False) -> Publisher:
+    def publisher(
+        self, body_id: str, key: SigningKey | None = None, *, outbox: bool | Path = False
+    ) -> Publisher:
         """``body_id``'s publisher, signing with its stored key unless ``key`` is given; with
-        ``outbox``, events wait in the settings' outbox file until Kafka acknowledges them."""
+        ``outbox``, events wait in the settings' outbox file (or the one given) until Kafka
+        acknowledges them."""
         s = self.settings
         return Publisher(
             body_id,
             key or self.keys.load(body_id),
             s.bootstrap_servers,
             topics=self.topics,
-            outbox=s.outbox_file if outbox else None,
+            outbox=s.outbox_file if outbox is True else outbox or None,
             max_event_bytes=s.max_event_bytes,
             producer_config=self.access(body_id).security(),
             directory=s.key_directory_file if s.key_directory_file.exists() else None,
@@ -266,8 +271,21 @@ class Container:
             lockout_seconds=s.login_lockout_seconds,
             secure_cookies=s.cookie_secure,
         )
-        add_dashboards(app, self.read_store, self.identity, config, quarantine=self.quarantined)
+        views = self.view_recorder()
+        app.router.on_shutdown.append(views.close)
+        add_dashboards(app, self.read_store, self.identity, config, views=views, quarantine=self.quarantined)
         return app
+
+    def view_recorder(self) -> ViewRecorder:
+        """Records who opened which clue or dossier, as the dashboard body, through its own outbox."""
+        from fourfold.viewlog import ViewRecorder
+
+        s = self.settings
+        return ViewRecorder(
+            self.keys,
+            s.dashboard_body,
+            lambda key: self.publisher(s.dashboard_body, key, outbox=s.dashboard_outbox_file),
+        )
 
     def quarantined(self) -> list[dict[str, Any]]:
         """The quarantine topic's records, read to its end as the operator (for the dashboard)."""

@@ -225,6 +225,34 @@ def audit_knew(
     _table(f"What {body_id} knew {when}", rows, columns)
 
 
+@audit_app.command("viewers")
+def audit_viewers(
+    record: Annotated[str, typer.Argument(help="clue or dossier.")],
+    record_id: Annotated[str, typer.Argument(help="The clue's id, or the unit's for a dossier.")],
+) -> None:
+    """Who opened clue C (or unit U's dossier) on the dashboards, and when."""
+    from projections.audit import viewers
+    from schemas.enums import ViewedRecord
+
+    if record not in ViewedRecord.__members__.values():
+        raise typer.BadParameter(f"{record!r}: say clue or dossier")
+    with _container().engine.connect() as conn:
+        rows = viewers(conn, record, record_id)
+    _table(f"Who opened {record} {record_id}", rows, ("viewed_at", "viewer", "viewer_body", "recorded_by"))
+
+
+@audit_app.command("viewed")
+def audit_viewed(
+    user_id: Annotated[str, typer.Argument(help="The person's sign-in name, e.g. wang.li.")],
+) -> None:
+    """What person U opened on the dashboards (clues and dossiers), and when."""
+    from projections.audit import viewed_by
+
+    with _container().engine.connect() as conn:
+        rows = viewed_by(conn, user_id)
+    _table(f"What {user_id} opened", rows, ("viewed_at", "record", "record_id", "viewer_body"))
+
+
 @tokens_app.command("issue")
 def tokens_issue(
     body_ids: Annotated[

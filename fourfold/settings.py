@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         description="Body whose key signs reference data (regions, bodies, keys): the trust anchor.",
     )
     bus_body: str = Field("bus", description="Body id the router signs derived events with.")
+    dashboard_body: str = Field(
+        "dashboard",
+        description="Body id (of kind dashboard) whose key signs the dashboards' records of who opened"
+        " which clue or dossier; its events wait in `home/dashboard-outbox.db` until Kafka has them.",
+    )
     trust_anchors_path: Path | None = Field(
         None,
         description="JSON list of the registrar's trusted public keys with their validity (the trust"
@@ -244,6 +249,10 @@ class Settings(BaseSettings):
     @property
     def seal_key_file(self) -> Path:
         return self.seal_key_path or self.keys_dir / "bus.seal"
+
+    @property
+    def dashboard_outbox_file(self) -> Path:
+        return self.home / "dashboard-outbox.db"
 
     @property
     def outbox_file(self) -> Path:

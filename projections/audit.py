@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from projections.clues import clue_custody, clues
 from projections.inbox import inbox
 from projections.log_index import log_events
+from projections.record_views import record_views
 
 
 def custody(conn: Connection, clue_id: str) -> list[dict[str, Any]]:
@@ -56,4 +57,18 @@ def knowledge(
     if valid_at is not None:
         query = query.where(inbox.c.occurred_at <= valid_at)
     query = query.order_by(inbox.c.delivered_at, inbox.c.event_id)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def viewers(conn: Connection, record: str, record_id: str) -> list[dict[str, Any]]:
+    """Who opened ``record`` (clue or dossier) ``record_id`` on the dashboards, oldest first."""
+    v = record_views.c
+    query = select(record_views).where(v.record == record, v.record_id == record_id)
+    return [dict(r._mapping) for r in conn.execute(query.order_by(v.viewed_at, v.event_id))]
+
+
+def viewed_by(conn: Connection, viewer: str) -> list[dict[str, Any]]:
+    """Every clue and dossier the person ``viewer`` opened on the dashboards, oldest first."""
+    v = record_views.c
+    query = select(record_views).where(v.viewer == viewer).order_by(v.viewed_at, v.event_id)
     return [dict(r._mapping) for r in conn.execute(query)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, String, Table, Text
+from sqlalchemy import Column, Index, String, Table, Text
 
 from projections.changes import Change, Insert, Latest, id_text, version_of
 from projections.db import UtcDateTime, metadata
@@ -42,6 +42,8 @@ clues = Table(
     Column("disposed_at", UtcDateTime),
     Column("disposition_reason", Text),
     Column("disposition_version", String(80)),
+    Index("ix_clues_unit", "unit_id"),
+    Index("ix_clues_round", "round_id"),
 )
 """One row per clue. The informant's identity is never stored here: it reaches only the inboxes
 of letters-and-visits and case management."""
@@ -57,6 +59,7 @@ clue_custody = Table(
     Column("via", String(64), nullable=False),
     Column("reason", Text),
     Column("entry_version", String(80), nullable=False),
+    Index("ix_clue_custody_holder", "holder"),
 )
 """Every spell of custody: the clue entered with ``holder``, or was transferred to it from
 ``from_body``. Ordered by ``entry_version``; a spell lasts until the next one starts."""

@@ -12,6 +12,7 @@ from projections import (
     inspections,
     oversight,
     plans,
+    record_views,
     rectifications,
     reference,
     systemic,
@@ -22,7 +23,19 @@ from schemas import Envelope
 Handler = Callable[[Envelope[Any]], list[Change]]
 
 HANDLERS: dict[str, list[Handler]] = {}
-for _module in (reference, clues, dossier, rectifications, inspections, systemic, oversight, plans, health):
+_MODULES = (
+    reference,
+    clues,
+    dossier,
+    rectifications,
+    inspections,
+    systemic,
+    oversight,
+    plans,
+    health,
+    record_views,
+)
+for _module in _MODULES:
     for _event_type, _handler in _module.HANDLERS.items():
         HANDLERS.setdefault(_event_type, []).append(_handler)
 

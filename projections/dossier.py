@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Column, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, String, Table, Text
 
 from projections.changes import Change, Latest, listing, version_of
 from projections.db import UtcDateTime, metadata
@@ -33,6 +33,8 @@ findings = Table(
     Column("notified_bodies", Text),
     Column("notified_at", UtcDateTime),
     Column("notice_version", String(80)),
+    Index("ix_findings_unit", "unit_id", "found_at"),
+    Index("ix_findings_round", "round_id"),
 )
 cases = Table(
     "cases",
@@ -45,6 +47,7 @@ cases = Table(
     Column("concluded_by", String(64)),
     Column("concluded_at", UtcDateTime),
     Column("case_version", String(80)),
+    Index("ix_cases_unit", "unit_id"),
 )
 
 

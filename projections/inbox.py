@@ -30,6 +30,7 @@ inbox = Table(
     Column("delivered_at", UtcDateTime),
     Index("ix_inbox_event", "event_id"),
     Index("ix_inbox_clue", "clue_id", "recipient"),
+    Index("ix_inbox_recipient_time", "recipient", "occurred_at"),
 )
 """``payload`` is the payload as delivered (JSON, keys in the order of the record), with what the
 recipient may not see withheld;

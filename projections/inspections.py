@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, String, Table, Text
+from sqlalchemy import Column, Index, String, Table, Text
 
 from projections.changes import Change, Insert, Latest, listing, version_of
 from projections.db import UtcDateTime, metadata
@@ -27,6 +27,7 @@ round_units = Table(
     metadata,
     Column("round_id", String(64), primary_key=True),
     Column("unit_id", String(64), primary_key=True),
+    Index("ix_round_units_unit", "unit_id"),
 )
 briefings = Table(
     "briefings",
@@ -44,6 +45,7 @@ briefings = Table(
     Column("summary", Text),
     Column("submitted_at", UtcDateTime),
     Column("submission_version", String(80)),
+    Index("ix_briefings_body", "body_id"),
 )
 consultations = Table(
     "consultations",
@@ -61,6 +63,8 @@ consultations = Table(
     Column("answer", Text),
     Column("answered_at", UtcDateTime),
     Column("answer_version", String(80)),
+    Index("ix_consultations_round", "round_id"),
+    Index("ix_consultations_asked_of", "asked_of"),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, String, Table, Text
+from sqlalchemy import Column, Index, String, Table, Text
 
 from projections.changes import Change, Insert, Latest, listing, version_of
 from projections.db import UtcDateTime, metadata
@@ -42,12 +42,14 @@ oversight_units = Table(
     metadata,
     Column("matter_id", String(64), primary_key=True),
     Column("unit_id", String(64), primary_key=True),
+    Index("ix_oversight_units_unit", "unit_id"),
 )
 oversight_bodies = Table(
     "oversight_bodies",
     metadata,
     Column("matter_id", String(64), primary_key=True),
     Column("body_id", String(64), primary_key=True),
+    Index("ix_oversight_bodies_body", "body_id"),
 )
 """The lead and participating bodies of approved matters."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, Text
+from sqlalchemy import Column, Index, Integer, String, Table, Text
 
 from projections.changes import Change, Insert, Latest, listing, version_of
 from projections.db import UtcDateTime, metadata
@@ -51,6 +51,7 @@ plan_item_bodies = Table(
     Column("plan_id", String(64), primary_key=True),
     Column("item_id", String(64), primary_key=True),
     Column("body_id", String(64), primary_key=True),
+    Index("ix_plan_item_bodies_body", "body_id"),
 )
 
 RANK = {"SupervisionPlanIssued": 0, "PlanItemOverdue": 1, "PlanItemCompleted": 2}

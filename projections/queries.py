@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, select
+from sqlalchemy import ARRAY, Column, ColumnElement, Select, String, Table, any_, bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from projections.changes import unlisting
@@ -45,62 +45,150 @@ def public(row: Any) -> dict[str, Any]:
 
 
 def _rows(
-    conn: Connection, table: Table, *where: ColumnElement[bool], order: Any = None
+    conn: Connection,
+    table: Table,
+    *where: ColumnElement[bool],
+    order: Any = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Rows as ``public`` makes them, at most ``limit``; the columns are sorted out once per query,
+    not per row (a dossier reads hundreds of thousands of rows on a large bus)."""
     query = select(table).where(*where).order_by(*(order if order is not None else table.primary_key.columns))
-    return [public(r) for r in conn.execute(query)]
+    query = query.limit(limit) if limit is not None else query
+    result = conn.execute(query)
+    shown = [
+        (i, name, name in LISTS) for i, name in enumerate(result.keys()) if not name.endswith("_version")
+    ]
+    return [
+        {name: unlisting(row[i]) if listed else row[i] for i, name, listed in shown} for row in result.all()
+    ]
+
+
+def _rows_in(
+    conn: Connection,
+    table: Table,
+    column: Column[Any],
+    ids: Collection[str] | None,
+    order: Any = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """The rows whose ``column`` is one of ``ids`` (every row when None), in ``order`` (the primary
+    key by default), at most ``limit``. PostgreSQL takes the ids as one array parameter; SQLite,
+    which has no arrays and takes at most 32,766 parameters a query, in chunks."""
+    if ids is None:
+        return _rows(conn, table, order=order, limit=limit)
+    if conn.dialect.name == "postgresql":
+        among = column == any_(bindparam("ids", list(ids), type_=ARRAY(String)))
+        return _rows(conn, table, among, order=order, limit=limit)
+    columns = list(order if order is not None else table.primary_key.columns)
+    wanted = sorted(ids)
+    found = [
+        row
+        for start in range(0, len(wanted), CHUNK)
+        for row in _rows(conn, table, column.in_(wanted[start : start + CHUNK]), order=columns)
+    ]
+    if len(wanted) > CHUNK:
+        found.sort(key=lambda row: [(row[c.name] is None, row[c.name] or "") for c in columns])
+    return found[:limit]
+
+
+CHUNK = 10_000
+"""Ids per SQLite query."""
+
+
+def _by(rows: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row[key], []).append(row)
+    return grouped
 
 
 def clue_rows(conn: Connection, clue_ids: Collection[str]) -> list[dict[str, Any]]:
-    return _rows(conn, clues, clues.c.clue_id.in_(list(clue_ids)))
+    return _rows_in(conn, clues, clues.c.clue_id, clue_ids)
 
 
-def board(conn: Connection, ids: Collection[str] | None = None) -> list[dict[str, Any]]:
-    """The rectification board, by deadline; ``overdue`` is a notice with the work still open."""
-    where = [] if ids is None else [rectifications.c.rectification_id.in_(list(ids))]
-    rows = _rows(
-        conn, rectifications, *where, order=(rectifications.c.deadline, rectifications.c.rectification_id)
-    )
+def board(
+    conn: Connection, ids: Collection[str] | None = None, *, first: int | None = None
+) -> list[dict[str, Any]]:
+    """The rectification board, by deadline (the ``first`` only, if given); ``overdue`` is a notice
+    with the work still open."""
+    r = rectifications.c
+    return _on_board(_rows_in(conn, rectifications, r.rectification_id, ids, order=_BY_DEADLINE, limit=first))
+
+
+_BY_DEADLINE = (rectifications.c.deadline, rectifications.c.rectification_id)
+
+
+def _on_board(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         row["overdue"] = row["overdue_at"] is not None and row["status"] not in CLOSED
     return rows
 
 
 def rounds(conn: Connection, round_ids: Collection[str]) -> list[dict[str, Any]]:
-    """Inspection rounds with the briefings asked for and received, and the consultations."""
-    out = _rows(conn, inspection_rounds, inspection_rounds.c.round_id.in_(list(round_ids)))
+    """Inspection rounds with the briefings asked for and received, and the consultations: three
+    queries however many rounds there are."""
+    out = _rows_in(conn, inspection_rounds, inspection_rounds.c.round_id, round_ids)
+    asked = _by(_rows_in(conn, briefings, briefings.c.round_id, round_ids), "round_id")
+    consulted = _by(_rows_in(conn, consultations, consultations.c.round_id, round_ids), "round_id")
     for row in out:
-        rid = row["round_id"]
-        row["briefings"] = _rows(conn, briefings, briefings.c.round_id == rid)
-        row["consultations"] = _rows(conn, consultations, consultations.c.round_id == rid)
+        row["briefings"] = asked.get(row["round_id"], [])
+        row["consultations"] = consulted.get(row["round_id"], [])
     return out
 
 
-def issues(conn: Connection, ids: Collection[str] | None) -> list[dict[str, Any]]:
-    where = [] if ids is None else [systemic_issues.c.issue_id.in_(list(ids))]
-    return _rows(conn, systemic_issues, *where)
+def issues(
+    conn: Connection, ids: Collection[str] | None, *, first: int | None = None
+) -> list[dict[str, Any]]:
+    return _rows_in(conn, systemic_issues, systemic_issues.c.issue_id, ids, limit=first)
 
 
-def matters(conn: Connection, ids: Collection[str] | None) -> list[dict[str, Any]]:
-    where = [] if ids is None else [oversight_matters.c.matter_id.in_(list(ids))]
-    return _rows(conn, oversight_matters, *where)
+def matters(
+    conn: Connection, ids: Collection[str] | None, *, first: int | None = None
+) -> list[dict[str, Any]]:
+    return _rows_in(conn, oversight_matters, oversight_matters.c.matter_id, ids, limit=first)
 
 
-def plan_list(conn: Connection, items: Collection[tuple[str, str]] | None) -> list[dict[str, Any]]:
-    """Plans with their items; with ``items``, only those (plan, item) pairs and their plans."""
+def how_many(conn: Connection, table: Table, ids: Collection[Any] | None) -> int:
+    """How many rows ``ids`` names, or ``table`` holds when it is None (a reader who reads all)."""
+    return _count(conn, table) if ids is None else len(ids)
+
+
+def plan_ids(items: Collection[tuple[str, str]]) -> set[str]:
+    return {plan_id for plan_id, _ in items}
+
+
+def plan_list(
+    conn: Connection, items: Collection[tuple[str, str]] | None, *, first: int | None = None
+) -> list[dict[str, Any]]:
+    """Plans with their items; with ``items``, only those (plan, item) pairs and their plans; with
+    ``first``, the first plans only."""
+    if items is None:
+        wanted = (
+            None if first is None else _first(conn, select(plans.c.plan_id).order_by(plans.c.plan_id), first)
+        )
+    else:
+        wanted = sorted(plan_ids(items))[:first]
+    every = _by(_rows_in(conn, plan_items, plan_items.c.plan_id, wanted), "plan_id")
     out = []
-    for plan in _rows(conn, plans):
-        rows = _rows(conn, plan_items, plan_items.c.plan_id == plan["plan_id"])
-        rows = [r for r in rows if items is None or (r["plan_id"], r["item_id"]) in items]
+    for plan in _rows_in(conn, plans, plans.c.plan_id, wanted):
+        rows = [
+            r
+            for r in every.get(plan["plan_id"], [])
+            if items is None or (r["plan_id"], r["item_id"]) in items
+        ]
         if rows or items is None:
             out.append({**plan, "items": rows})
     return out
 
 
-def dossier(conn: Connection, unit_id: str, reader: str | None = None) -> dict[str, Any] | None:
+def dossier(
+    conn: Connection, unit_id: str, reader: str | None = None, *, first: int | None = None
+) -> dict[str, Any] | None:
     """Everything the bus knows about one unit, with its political-ecology summary; for ``reader``,
     a restricted finding (confidential, never passed on, passed on only with consent) only if it
-    was delivered to that body."""
+    was delivered to that body. With ``first``, every list but the findings (which the chart counts
+    by month) holds only its first ``first`` rows: all a page shows of them."""
     unit = conn.execute(select(units).where(units.c.unit_id == unit_id)).first()
     if unit is None:
         return None
@@ -109,21 +197,27 @@ def dossier(conn: Connection, unit_id: str, reader: str | None = None) -> dict[s
     )
     if reader is not None:
         found = _delivered_only(conn, found, reader)
-    round_ids = list(conn.scalars(select(round_units.c.round_id).where(round_units.c.unit_id == unit_id)))
-    issue_ids = list(
-        conn.scalars(select(systemic_issue_units.c.issue_id).where(systemic_issue_units.c.unit_id == unit_id))
-    )
+    round_ids = select(round_units.c.round_id).where(round_units.c.unit_id == unit_id)
+    issue_ids = select(systemic_issue_units.c.issue_id).where(systemic_issue_units.c.unit_id == unit_id)
     return {
         "unit": public(unit),
         "findings_by_category": _by_category(found),
         "findings": found,
-        "clues": _rows(conn, clues, clues.c.unit_id == unit_id),
-        "inspections": rounds(conn, round_ids),
-        "rectifications": board(conn, _unit_rectifications(conn, unit_id)),
-        "cases": _rows(conn, cases, cases.c.unit_id == unit_id),
-        "systemic_issues": issues(conn, issue_ids),
+        "clues": _rows(conn, clues, clues.c.unit_id == unit_id, limit=first),
+        "inspections": rounds(conn, _first(conn, round_ids.order_by(round_units.c.round_id), first)),
+        "rectifications": _on_board(
+            _rows(conn, rectifications, rectifications.c.unit_id == unit_id, order=_BY_DEADLINE, limit=first)
+        ),
+        "cases": _rows(conn, cases, cases.c.unit_id == unit_id, limit=first),
+        "systemic_issues": issues(
+            conn, _first(conn, issue_ids.order_by(systemic_issue_units.c.issue_id), first)
+        ),
         "ecology": ecology(conn, unit_id),
     }
+
+
+def _first(conn: Connection, ids: Select[Any], first: int | None) -> list[str]:
+    return list(conn.scalars(ids.limit(first) if first is not None else ids))
 
 
 def _delivered_only(conn: Connection, found: list[dict[str, Any]], reader: str) -> list[dict[str, Any]]:
@@ -133,12 +227,6 @@ def _delivered_only(conn: Connection, found: list[dict[str, Any]], reader: str) 
     query = select(inbox.c.event_id).where(inbox.c.recipient == reader, inbox.c.event_id.in_(restricted))
     received = set(conn.scalars(query))
     return [r for r in found if not r["restricted"] or r["event_id"] in received]
-
-
-def _unit_rectifications(conn: Connection, unit_id: str) -> list[str]:
-    return list(
-        conn.scalars(select(rectifications.c.rectification_id).where(rectifications.c.unit_id == unit_id))
-    )
 
 
 def _by_category(found: list[dict[str, Any]]) -> list[dict[str, Any]]:

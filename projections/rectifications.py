@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Integer, String, Table, Text
+from sqlalchemy import Column, Index, Integer, String, Table, Text
 
 from projections.changes import Change, Insert, Latest, listing, version_of
 from projections.db import UtcDateTime, metadata
@@ -42,12 +42,14 @@ rectifications = Table(
     # aspect "overdue": the first notice that the deadline passed with the work open
     Column("overdue_at", UtcDateTime),
     Column("overdue_version", String(80)),
+    Index("ix_rectifications_unit", "unit_id"),
 )
 rectification_bodies = Table(
     "rectification_bodies",
     metadata,
     Column("rectification_id", String(64), primary_key=True),
     Column("body_id", String(64), primary_key=True),
+    Index("ix_rectification_bodies_body", "body_id"),
 )
 """The bodies supervising each rectification (set by the requirement)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, String, Table, Text
+from sqlalchemy import Column, Index, String, Table, Text
 
 from projections.changes import Change, Insert, Latest, listing, version_of
 from projections.db import UtcDateTime, metadata
@@ -29,6 +29,7 @@ systemic_issue_units = Table(
     metadata,
     Column("issue_id", String(64), primary_key=True),
     Column("unit_id", String(64), primary_key=True),
+    Index("ix_systemic_issue_units_unit", "unit_id"),
 )
 
 

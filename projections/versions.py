@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from projections.db import UtcDateTime, create_schema, make_engine
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump when any read-model table changes shape or meaning (see docs/read-models.md)."""
 
 control = MetaData()

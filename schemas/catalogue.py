@@ -7,6 +7,7 @@ from typing import Any
 
 from schemas.envelope import Envelope, Payload, envelope_class
 from schemas.errors import UnknownEventType
+from schemas.events.audit import RecordViewed
 from schemas.events.clock import ClockTicked
 from schemas.events.clues import (
     ClueDisposed,
@@ -127,6 +128,7 @@ GROUPS: dict[str, tuple[type[Payload], ...]] = {
         ProgressReportIssued,
     ),
     "Refusals": (EventRefused,),
+    "Audit": (RecordViewed,),
 }
 """Every event type, in the order of DOMAIN.md §3; the catalogue document follows it."""
 

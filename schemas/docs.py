@@ -30,6 +30,7 @@ from schemas.enums import (
     SubjectKind,
     UnitLevel,
     VerificationOutcome,
+    ViewedRecord,
 )
 from schemas.envelope import Payload
 from schemas.errors import (
@@ -58,6 +59,7 @@ VOCABULARIES: tuple[type[StrEnum], ...] = (
     UnitLevel,
     JurisdictionRole,
     VerificationOutcome,
+    ViewedRecord,
     ReportCadence,
 )
 _TYPES: dict[str, Any] = {

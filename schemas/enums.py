@@ -40,6 +40,7 @@ class BodyKind(LabelledEnum):
     INSPECTION_TEAM = "inspection_team", "巡视（巡察）组", "Inspection team"
     LEADERSHIP = "leadership", "常委会、巡视工作领导小组", "Leadership"
     SYSTEM = "system", "系统", "The registrar and the bus itself"
+    DASHBOARD = "dashboard", "看板", "The dashboards, which record who opened what"
 
 
 class Classification(LabelledEnum):
@@ -140,6 +141,13 @@ class InformationCredibility(LabelledEnum):
 class PlanKind(LabelledEnum):
     ANNUAL = "annual", "年度监督计划", "Annual supervision plan"
     SPECIAL = "special", "专项监督计划", "Special supervision plan"
+
+
+class ViewedRecord(LabelledEnum):
+    """What a person may open on the dashboards that is recorded on the log."""
+
+    CLUE = "clue", "问题线索", "Problem clue"
+    DOSSIER = "dossier", "单位档案", "Unit dossier"
 
 
 class VerificationOutcome(StrEnum):

@@ -21,6 +21,14 @@ UnitId = Annotated[str, _identifier("UnitId", "a supervised unit")]
 CadreId = Annotated[str, _identifier("CadreId", "a supervised cadre")]
 ClueId = Annotated[str, _identifier("ClueId", "a problem clue")]
 RecordId = Annotated[str, _identifier("RecordId", "a finding, round, rectification, plan, case or matter")]
+UserName = Annotated[
+    str,
+    Field(
+        title="UserName",
+        description="A person's sign-in name on the dashboards, e.g. wang.li.",
+        pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$",
+    ),
+]
 
 
 def _encodable(value: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from schemas import Envelope, catalogue
-from schemas.enums import BodyKind, JurisdictionRole, SubjectKind
+from schemas.enums import BodyKind, JurisdictionRole, SubjectKind, ViewedRecord
 from streams import jurisdiction as j
 from streams.registry import Registry
 from streams.state import BusState, jurisdiction_only
@@ -54,7 +54,7 @@ PROTECTED_FIELDS = catalogue.PROTECTED_FIELDS
 SDK for them; withheld from everyone else as defence in depth)."""
 
 SEES_PROTECTED = frozenset({BodyKind.LETTERS_VISITS, BodyKind.CASE_MANAGEMENT})
-NO_INBOX = frozenset({BodyKind.SYSTEM})
+NO_INBOX = frozenset({BodyKind.SYSTEM, BodyKind.DASHBOARD})
 
 
 def _to(bodies: Iterable[str | None], reason: str) -> Recipients:
@@ -230,6 +230,21 @@ def route_progress_report(event: Envelope[Any], registry: Registry, state: BusSt
     return _to(j.offices_of(registry, commission, BodyKind.LEADERSHIP), "leadership")
 
 
+def route_view(event: Envelope[Any], registry: Registry, state: BusState) -> Recipients:
+    """Who opened a clue or dossier goes to the case management of the viewer's commission, and to
+    the case management that keeps the register of what was opened: the commission holding the clue,
+    or the one with jurisdiction over the unit. Case management audits who looked at what."""
+    p = event.payload
+    if p.record == ViewedRecord.CLUE:
+        keeper = current_holder(p.record_id, registry, state)
+    else:
+        keeper = j.clue_holder(registry, p.record_id, None)
+    registers = [
+        j.case_management_of(registry, j.home_commission(registry, b)) for b in (p.viewer_body, keeper) if b
+    ]
+    return _to(registers, "view_register")
+
+
 ROUTES: dict[str, list[Rule]] = {
     "SupervisionFindingRecorded": [route_finding],
     "InspectionFindingReported": [route_finding],
@@ -277,6 +292,7 @@ ROUTES: dict[str, list[Rule]] = {
     "CaseReformOverdue": [route_reform],
     "PassOnConsented": [_field("consented_to", "consented")],
     "EventRefused": [_field("sender", "sender")],
+    "RecordViewed": [route_view],
 }
 """Event type -> the rules naming who must know it. Reference data and clock ticks go to no inbox."""
 

@@ -14,7 +14,7 @@ from projections.batch import apply_batch
 from projections.identity import IdentityStore, add_user
 from projections.testing import history, log_records, reference_history, sample_recipients, sealed_intake
 from projections.versions import SCHEMA_VERSION, ReadStore
-from projections.web import WebConfig, add_dashboards
+from projections.web import ViewLog, WebConfig, add_dashboards
 from schemas import Topics
 
 TOPICS = Topics("web")
@@ -62,6 +62,12 @@ def people_store(path: Path) -> IdentityStore:
     return people
 
 
-def dashboard_app(store: ReadStore, people: IdentityStore, **config: Any) -> FastAPI:
+def dashboard_app(
+    store: ReadStore, people: IdentityStore, views: ViewLog | None = None, **config: Any
+) -> FastAPI:
+    """The dashboards; ``views`` takes each RecordViewed (they go nowhere when it is not given)."""
     app = create_app(store, people.engine)
-    return add_dashboards(app, store, people, WebConfig(**config), quarantine=lambda: QUARANTINE)
+    config_ = WebConfig(**config)
+    return add_dashboards(
+        app, store, people, config_, views=views or (lambda viewed: None), quarantine=lambda: QUARANTINE
+    )

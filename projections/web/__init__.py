@@ -15,8 +15,9 @@ from projections.web.pages import Quarantine, pages_router
 from projections.web.rendering import render
 from projections.web.signin import NotSignedIn, WebConfig, login_redirect, signin_router
 from projections.web.viewer import Denied, NotServing
+from projections.web.viewlog import ViewLog, ViewsNotRecorded
 
-__all__ = ["WebConfig", "add_dashboards"]
+__all__ = ["ViewLog", "ViewsNotRecorded", "WebConfig", "add_dashboards"]
 
 STATIC = Path(__file__).parent / "static"
 
@@ -27,13 +28,15 @@ def add_dashboards(
     people: IdentityStore,
     config: WebConfig | None = None,
     *,
+    views: ViewLog,
     quarantine: Quarantine | None = None,
 ) -> FastAPI:
-    """Serve the dashboards under /ui of ``app`` (which keeps its JSON API for machines)."""
+    """Serve the dashboards under /ui of ``app`` (which keeps its JSON API for machines); ``views``
+    records each clue or dossier opened (projections/web/viewlog.py)."""
     config = config or WebConfig()
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
     app.include_router(signin_router(people, config))
-    app.include_router(pages_router(store, people, quarantine))
+    app.include_router(pages_router(store, people, quarantine, views))
     app.include_router(live_router(store, people))
 
     @app.get("/", include_in_schema=False)
@@ -51,5 +54,9 @@ def add_dashboards(
     @app.exception_handler(NotServing)
     def not_serving(request: Request, exc: NotServing) -> Response:
         return render(request, "error.html", 503, viewer=None, code=503, what="")
+
+    @app.exception_handler(ViewsNotRecorded)
+    def not_recorded(request: Request, exc: ViewsNotRecorded) -> Response:
+        return render(request, "error.html", 503, viewer=None, code=503, what="views")
 
     return app

@@ -14,6 +14,9 @@ from markupsafe import Markup
 
 from projections import access, audit, halfyear, queries, readmarks
 from projections.identity import IdentityStore
+from projections.oversight import oversight_matters
+from projections.plans import plans
+from projections.systemic import systemic_issues
 from projections.versions import ReadStore
 from projections.web import charts, views
 from projections.web import report as report_files
@@ -21,6 +24,8 @@ from projections.web.i18n import Language
 from projections.web.rendering import language, render
 from projections.web.signin import check_csrf
 from projections.web.viewer import Denied, Viewer, viewing
+from projections.web.viewlog import ViewLog, record_view
+from schemas.enums import ViewedRecord
 
 Quarantine = Callable[[], list[dict[str, Any]]]
 """Reads the quarantine topic's records (wired by the composition root; the read side has no Kafka)."""
@@ -38,7 +43,9 @@ QUARANTINE_FIELDS = (
 which may quote a protected field."""
 
 
-def pages_router(store: ReadStore, people: IdentityStore, quarantine: Quarantine | None) -> APIRouter:
+def pages_router(
+    store: ReadStore, people: IdentityStore, quarantine: Quarantine | None, view_log: ViewLog
+) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def page(request: Request, name: str, viewer: Viewer, **context: Any) -> Response:
@@ -98,6 +105,7 @@ def pages_router(store: ReadStore, people: IdentityStore, quarantine: Quarantine
             rows = queries.clue_rows(viewer.conn, [clue_id])
             if not rows or not access.may_read_clue(viewer.conn, viewer.reader, clue_id):
                 raise Denied(f"clue {clue_id}")
+            record_view(view_log, viewer, ViewedRecord.CLUE, clue_id)
             custody = audit.custody(viewer.conn, clue_id)
             history = views.clue_history(viewer.conn, viewer.body_id, clue_id)
             chart = _custody_chart(custody, language(request))
@@ -122,9 +130,15 @@ def pages_router(store: ReadStore, people: IdentityStore, quarantine: Quarantine
     def dossier(request: Request, unit_id: str) -> Response:
         with viewing(request, store, people) as viewer:
             viewer.rows_only()
-            found = queries.dossier(viewer.conn, unit_id) if unit_id in viewer.covered else None
+            covered = unit_id in viewer.covered
+            found = (
+                queries.dossier(viewer.conn, unit_id, viewer.body_id, first=views.PAGE_SIZE)
+                if covered
+                else None
+            )
             if found is None:
                 raise Denied(f"the dossier of unit {unit_id}")
+            record_view(view_log, viewer, ViewedRecord.DOSSIER, unit_id)
             months, by_category = views.by_month(found["findings"])
             lang = language(request)
             series = [(lang.gettext(cat), counts) for cat, counts in by_category.items()]
@@ -135,20 +149,22 @@ def pages_router(store: ReadStore, people: IdentityStore, quarantine: Quarantine
         with viewing(request, store, people) as viewer:
             viewer.rows_only()
             ids = access.readable_rectifications(viewer.conn, viewer.reader, viewer.covered)
-            rows = queries.board(viewer.conn, ids)
+            rows = queries.board(viewer.conn, ids, first=views.PAGE_SIZE)
             now = datetime.now(UTC)
-            histories = views.rectification_histories(viewer.conn, viewer.body_id)
+            shown = {row["rectification_id"] for row in rows}
+            histories = views.rectification_histories(viewer.conn, viewer.body_id, shown)
             for row in rows:
                 row["days_left"] = (row["deadline"] - now).days if row["deadline"] else None
                 row["history"] = histories.get(row["rectification_id"], [])
-            return page(request, "board.html", viewer, rows=rows)
+            return page(request, "board.html", viewer, rows=rows, total=len(ids))
 
     @router.get("/ui/rounds")
     def rounds(request: Request) -> Response:
         with viewing(request, store, people) as viewer:
             viewer.rows_only()
-            ids = access.readable_rounds(viewer.conn, viewer.reader, viewer.covered)
-            return page(request, "rounds.html", viewer, rounds=queries.rounds(viewer.conn, sorted(ids)))
+            ids = sorted(access.readable_rounds(viewer.conn, viewer.reader, viewer.covered))
+            shown = queries.rounds(viewer.conn, ids[: views.PAGE_SIZE])
+            return page(request, "rounds.html", viewer, rounds=shown, total=len(ids))
 
     @router.get("/ui/rounds/{round_id}")
     def inspection_round(request: Request, round_id: str) -> Response:
@@ -165,14 +181,23 @@ def pages_router(store: ReadStore, people: IdentityStore, quarantine: Quarantine
     def coordination(request: Request) -> Response:
         with viewing(request, store, people) as viewer:
             viewer.rows_only()
-            conn, who, covered = viewer.conn, viewer.reader, viewer.covered
+            conn, who, covered, first = viewer.conn, viewer.reader, viewer.covered, views.PAGE_SIZE
+            issue_ids = access.readable_issues(conn, who, covered)
+            matter_ids = access.readable_matters(conn, who, covered)
+            items = access.assigned_items(conn, who)
+            totals = {
+                "issues": queries.how_many(conn, systemic_issues, issue_ids),
+                "matters": queries.how_many(conn, oversight_matters, matter_ids),
+                "plans": queries.how_many(conn, plans, None if items is None else queries.plan_ids(items)),
+            }
             return page(
                 request,
                 "coordination.html",
                 viewer,
-                issues=queries.issues(conn, access.readable_issues(conn, who, covered)),
-                matters=queries.matters(conn, access.readable_matters(conn, who, covered)),
-                plans=queries.plan_list(conn, access.assigned_items(conn, who)),
+                issues=queries.issues(conn, issue_ids, first=first),
+                matters=queries.matters(conn, matter_ids, first=first),
+                plans=queries.plan_list(conn, items, first=first),
+                totals=totals,
             )
 
     @router.get("/ui/quarantine")

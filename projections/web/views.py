@@ -4,7 +4,9 @@ history, a round's findings and hand-overs, findings by category over time."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -139,14 +141,25 @@ RECTIFICATION_FACTS = (
 )
 
 
-def rectification_histories(conn: Connection, body_id: str) -> dict[str, list[dict[str, Any]]]:
-    """The rectification facts that reached the body, oldest first, by rectification (one query)."""
+def rectification_histories(
+    conn: Connection, body_id: str, wanted: Collection[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The facts about the ``wanted`` rectifications that reached the body, oldest first, by
+    rectification (one query). A row's payload is parsed only when the rectification id read from
+    its JSON text is wanted: a body may have received a hundred thousand of these facts."""
     query = select(inbox).where(inbox.c.recipient == body_id, inbox.c.event_type.in_(RECTIFICATION_FACTS))
     out: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(query.order_by(inbox.c.occurred_at)):
+        named = _RECTIFICATION_ID.search(row.payload)
+        if named is None or json.loads(named[1]) not in wanted:
+            continue
         entry = _entry(row._mapping, set())
         out.setdefault(str(entry["payload"].get("rectification_id")), []).append(entry)
     return out
+
+
+_RECTIFICATION_ID = re.compile(r'"rectification_id":("(?:[^"\\]|\\.)*")')
+"""The rectification id in a payload's JSON text (as the projector writes it: no spaces), quoted."""
 
 
 def round_follow_up(

@@ -1,9 +1,13 @@
 """The dashboards in a real Chromium: sign-in per person, each body's own inbox, the custody timeline,
 403 for another body's clue or dossier, the PDF report, both languages, and an event published on the
-real bus that appears live. Every page visited is saved as a screenshot (see conftest.artifacts)."""
+real bus that appears live; opening a clue lands on the log as RecordViewed, which the audit command
+names. Every page visited is saved as a screenshot (see conftest.artifacts)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -156,3 +160,52 @@ def test_an_event_published_during_the_test_appears_live(chromium, running_bus, 
     assert driver.find_elements(By.CSS_SELECTOR, "#inbox-rows tr.fresh")
     shoot(driver, artifacts, "inbox-live-en")
     people.dispose()
+
+
+@pytest.mark.integration
+def test_opening_a_clue_is_recorded_on_the_log_and_the_audit_command_names_the_viewer(
+    chromium, running_bus, serve, artifacts
+):
+    bus = running_bus.start()
+    container, topics = bus.container, bus.container.topics
+    add_user(container.identity.engine, "wang.li", "city-commission", "staff", PASSWORD)
+    served = serve(container.read_api())  # the app `fourfold serve` runs: views signed as the dashboard
+    clue = scenario()[0]  # received in a district, transferred up to the city commission
+    bus.publish(clue.body_id, clue.event)
+    bus.wait_until(
+        lambda: any(r["clue_id"] == "clue-0001" for r in bus.inbox("city-commission")), 120, "the clue"
+    )
+
+    driver = chromium()
+    sign_in(driver, served.base, "wang.li", lang="en")
+    driver.get(f"{served.base}/ui/clues/clue-0001")
+    assert driver.find_elements(By.CSS_SELECTOR, "svg")
+    shoot(driver, artifacts, "clue-viewed-en")
+
+    def views_logged() -> list[dict[str, Any]]:
+        return [r for r in bus.records(topics.log) if r["event_type"] == "RecordViewed"]
+
+    bus.wait_until(lambda: bool(views_logged()), 120, "the view on the log")
+    opened = {
+        "viewer": "wang.li",
+        "viewer_body": "city-commission",
+        "record": "clue",
+        "record_id": "clue-0001",
+    }
+    for logged in views_logged():  # a live refresh of the open page renders the clue again: another view
+        assert logged["source_body"] == container.settings.dashboard_body and logged["payload"] == opened
+    bus.wait_until(
+        lambda: any(r["event_type"] == "RecordViewed" for r in bus.inbox("city-case-mgmt")),
+        60,
+        "the view in the city's case management inbox",
+    )
+    env = {**os.environ, **bus.settings.to_env(), "COLUMNS": "200"}
+    audit = subprocess.run(
+        [sys.executable, "-m", "fourfold.cli", "audit", "viewers", "clue", "clue-0001"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert audit.returncode == 0, audit.stderr
+    assert "wang.li" in audit.stdout and "city-commission" in audit.stdout

@@ -9,6 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from projections import identity
+from projections.web import ViewsNotRecorded
+from schemas.enums import ViewedRecord
 from tests.web_fixtures import PASSWORD, dashboard_app, people_store, populated_store
 
 pytestmark = pytest.mark.integration
@@ -29,8 +31,14 @@ def people(tmp_path):
 
 
 @pytest.fixture
-def web(store, people):
-    app = dashboard_app(store, people, max_failures=3, lockout_seconds=600)
+def views():
+    """The RecordViewed events the dashboards hand to the log, in order."""
+    return []
+
+
+@pytest.fixture
+def web(store, people, views):
+    app = dashboard_app(store, people, views.append, max_failures=3, lockout_seconds=600)
 
     def signed_in(user_id: str, lang: str = "en") -> TestClient:
         client = TestClient(app, base_url="http://testserver")
@@ -120,6 +128,30 @@ def test_dossiers_follow_jurisdiction(web):
     page = zhou.get("/ui/units/yuzhong-hospital")
     assert page.status_code == 200 and "Findings by category over time" in page.text and "<svg" in page.text
     assert web("li").get("/ui/units/yuzhong-hospital").status_code == 403
+
+
+def test_opening_a_clue_or_dossier_is_recorded_and_a_refused_one_is_not(web, views):
+    web("wang").get("/ui/clues/clue-1")
+    web("zhou").get("/ui/units/yuzhong-hospital")
+    web("wang").get("/ui/clues/clue-2")
+    web("li").get("/ui/units/yuzhong-hospital")
+    web("wang").get("/ui/inbox")
+    assert [(v.viewer, v.viewer_body, v.record, v.record_id) for v in views] == [
+        ("wang", "city-commission", ViewedRecord.CLUE, "clue-1"),
+        ("zhou", "yuzhong-commission", ViewedRecord.DOSSIER, "yuzhong-hospital"),
+    ]
+
+
+def test_a_clue_is_not_shown_when_its_view_cannot_be_recorded(store, people):
+    def unrecordable(viewed):
+        raise ViewsNotRecorded("no dashboard key")
+
+    client = TestClient(dashboard_app(store, people, unrecordable))
+    token = _csrf(client.get("/ui/login?lang=en").text)
+    client.post("/ui/login", data={"user_id": "wang", "password": PASSWORD, "csrf_token": token})
+    page = client.get("/ui/clues/clue-1")
+    assert page.status_code == 503 and "cannot record it now" in page.text and "A report" not in page.text
+    assert client.get("/ui/inbox").status_code == 200
 
 
 def test_boards_rounds_and_coordination_show_each_body_its_share(web):

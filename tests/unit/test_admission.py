@@ -10,7 +10,8 @@ import pytest
 
 from schemas import Envelope, SigningKey, Subject, encode_event
 from schemas.categories import FindingCategory
-from schemas.enums import Severity, SubjectKind
+from schemas.enums import Severity, SubjectKind, ViewedRecord
+from schemas.events.audit import RecordViewed
 from schemas.events.clock import ClockTicked
 from schemas.events.inspection import InspectionRoundPlanned
 from schemas.events.reference import SigningKeyRevoked
@@ -38,6 +39,11 @@ def round_for(team: str, unit_ids: tuple[str, ...], source: str = "inspection-of
         round_id="r-1", team_body_id=team, unit_ids=unit_ids, starts_at=AT, ends_at=AT + timedelta(days=20)
     )
     return event(payload, source, subject=Subject(kind=SubjectKind.REGION, id="city"))
+
+
+def viewed(source: str, viewer_body: str = "yuzhong-commission") -> Envelope[Any]:
+    payload = RecordViewed(viewer="zhou", viewer_body=viewer_body, record=ViewedRecord.CLUE, record_id="c-1")
+    return event(payload, source, subject=Subject(kind=SubjectKind.BODY, id=viewer_body))
 
 
 def reason(bench: Bench, e: Envelope[Any]) -> str | None:
@@ -121,6 +127,10 @@ def reason(bench: Bench, e: Envelope[Any]) -> str | None:
         ),
         ("a tick from a body", lambda: event(ClockTicked(tick_at=AT), "city-commission"), "unauthorised"),
         ("a tick from the bus", lambda: event(ClockTicked(tick_at=AT), "bus"), None),
+        ("the dashboards record who opened a clue", lambda: viewed("dashboard"), None),
+        ("case management records a view itself", lambda: viewed("yuzhong-case-mgmt"), "unauthorised"),
+        ("the bus records a view", lambda: viewed("bus"), "unauthorised"),
+        ("the dashboards record a view by no body", lambda: viewed("dashboard", "ghost"), "unknown_subject"),
         (
             "an inspection team without a round",
             lambda: finding("yuzhong-school", "inspection-team-1"),

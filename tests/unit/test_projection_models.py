@@ -14,10 +14,14 @@ from projections.dossier import cases, findings
 from projections.inspections import briefings, consultations, inspection_rounds, round_units
 from projections.oversight import oversight_bodies, oversight_matters
 from projections.plans import plan_items, plans
+from projections.record_views import record_views
 from projections.rectifications import rectification_bodies, rectifications
 from projections.reference import bodies, jurisdictions, units
 from projections.systemic import systemic_issues
 from projections.testing import START, history, published, reference_history
+from schemas import Subject, new_event
+from schemas.enums import SubjectKind, ViewedRecord
+from schemas.events.audit import RecordViewed
 
 
 def fold(events) -> Memory:
@@ -146,3 +150,20 @@ def test_a_later_fact_about_the_same_key_replaces_the_earlier_one_only_in_its_as
     assert row["description"] == "Retender all contracts."
     assert row["percent_complete"] == 40
     assert row["status"] == "open"  # the re-issued requirement happened after the progress report
+
+
+def test_each_view_is_one_row_of_who_opened_what_and_a_redelivery_adds_none():
+    payload = RecordViewed(
+        viewer="wang.li", viewer_body="city-commission", record=ViewedRecord.CLUE, record_id="clue-1"
+    )
+    view = new_event(
+        payload,
+        source_body="dashboard",
+        occurred_at=START,
+        subject=Subject(kind=SubjectKind.BODY, id="city-commission"),
+    )
+    memory = fold([view, view])
+    assert [
+        (r["viewer"], r["viewer_body"], r["record"], r["record_id"], r["recorded_by"])
+        for r in memory.rows(record_views)
+    ] == [("wang.li", "city-commission", "clue", "clue-1", "dashboard")]

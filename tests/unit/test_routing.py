@@ -18,7 +18,9 @@ from schemas.enums import (
     SubjectKind,
     UnitLevel,
     VerificationOutcome,
+    ViewedRecord,
 )
+from schemas.events.audit import RecordViewed
 from schemas.events.clock import ClockTicked
 from schemas.events.clues import (
     ClueDisposed,
@@ -85,6 +87,11 @@ def region(region_id: str) -> Subject:
 
 def body(body_id: str) -> Subject:
     return Subject(kind=SubjectKind.BODY, id=body_id)
+
+
+def viewed(viewer_body: str, record: ViewedRecord, record_id: str) -> Envelope[Any]:
+    payload = RecordViewed(viewer="wang.li", viewer_body=viewer_body, record=record, record_id=record_id)
+    return event(payload, "dashboard", subject=body(viewer_body))
 
 
 CASES: list[tuple[str, Envelope[Any], list[Envelope[Any]], dict[str, set[str]]]] = [
@@ -386,6 +393,44 @@ CASES: list[tuple[str, Envelope[Any], list[Envelope[Any]], dict[str, set[str]]]]
         {"city-comprehensive": {"source"}, "city-leadership": {"leadership"}},
     ),
     ("a clock tick goes to no inbox", event(ClockTicked(tick_at=AT), BUS), [], {}),
+    (
+        "a district commission opens a clue the city holds: both case managements, not the dashboard",
+        viewed("yuzhong-commission", ViewedRecord.CLUE, "clue-9"),
+        [clue("cadre-qian", "yuzhong-hospital", "yuzhong-letters")],
+        {"yuzhong-case-mgmt": {"view_register"}, "city-case-mgmt": {"view_register"}},
+    ),
+    (
+        "a clue transferred down: the new holder's case management keeps its register",
+        viewed("city-office-1", ViewedRecord.CLUE, "clue-9"),
+        [
+            clue("cadre-qian", "yuzhong-hospital", "yuzhong-letters"),
+            event(
+                ClueTransferred(
+                    clue_id="clue-9",
+                    from_body="city-commission",
+                    to_body="jiangbei-commission",
+                    reason="Handled where the cadre now works.",
+                ),
+                "city-commission",
+                subject=Subject(kind=SubjectKind.CADRE, id="cadre-qian"),
+                correlation_id="clue-9",
+                at=AT + timedelta(hours=1),
+            ),
+        ],
+        {"city-case-mgmt": {"view_register"}, "jiangbei-case-mgmt": {"view_register"}},
+    ),
+    (
+        "a city office opens a district unit's dossier",
+        viewed("city-office-1", ViewedRecord.DOSSIER, "yuzhong-school"),
+        [],
+        {"city-case-mgmt": {"view_register"}, "yuzhong-case-mgmt": {"view_register"}},
+    ),
+    (
+        "the inspection office, in no commission, opens a municipal unit's dossier",
+        viewed("inspection-office", ViewedRecord.DOSSIER, "city-education"),
+        [],
+        {"city-case-mgmt": {"view_register"}},
+    ),
     (
         "reference data goes to no inbox",
         event(

@@ -15,6 +15,7 @@ from schemas.docs import VOCABULARIES
 from schemas.enums import BodyKind, Disposition, LabelledEnum, Severity, SubjectKind
 from schemas.errors import UnknownEventType
 from schemas.events import (
+    audit,
     clock,
     clues,
     coordination,
@@ -28,7 +29,18 @@ from schemas.events import (
 from schemas.events.clock import ClockTicked
 from schemas.events.clues import ClueDisposed
 
-MODULES = (reference, clock, clues, inspection, rectification, sharing, coordination, followup, refusal)
+MODULES = (
+    reference,
+    clock,
+    clues,
+    inspection,
+    rectification,
+    sharing,
+    coordination,
+    followup,
+    refusal,
+    audit,
+)
 
 
 def test_every_payload_class_of_the_events_package_is_registered() -> None:
