@@ -26,6 +26,7 @@ from streams.derived import Policy
 from streams.feed import TopicFeed
 from streams.lag import Backlog
 from streams.metrics import RouterMetrics
+from streams.partitioning import KeyHashedOnce
 from streams.registry import Registry
 from streams.router import IngestRecord, Outcome, Router, Write
 from streams.sink import TransactionalSink, Written
@@ -136,6 +137,7 @@ class RouterApp:
             broker_commit_interval=config.commit_interval,
             broker_session_timeout=config.session_timeout,
             broker_heartbeat_interval=min(3.0, config.session_timeout / 4),
+            producer_partitioner=KeyHashedOnce(),
             web_enabled=False,
             **config.extra_faust_settings,
         )
@@ -148,6 +150,7 @@ class RouterApp:
             config.seal,
             observe=self.chains.observe,
             start_at=saved.positions if saved else None,
+            known=self.state.knows,
         )
         if saved:
             log.info("state restored from %s: reading the log from %s", config.state_dir, saved.positions)
@@ -185,8 +188,7 @@ class RouterApp:
             await self._write(decided)
             await self.app.consumer.commit({event.message.tp for event in events})
             now = time.time()
-            for event, outcome in decided:
-                self.metrics.observe(outcome, now - event.message.timestamp)
+            self.metrics.observe((outcome, now - event.message.timestamp) for event, outcome in decided)
             if self.snapshots is not None and time.monotonic() >= self._next_snapshot:
                 await self._save_state(self.snapshots)
 

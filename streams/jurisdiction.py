@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import copy
+import functools
+from collections.abc import Callable, Hashable, Iterable
+from typing import Concatenate, ParamSpec, TypeVar
 
 from schemas.enums import BodyKind, JurisdictionRole, ManagementLevel, UnitLevel
 from streams.registry import Registry
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
+
+def remembered(lookup: Callable[Concatenate[Registry, P], R]) -> Callable[Concatenate[Registry, P], R]:
+    """``lookup`` remembered by the registry until its reference data changes (``Registry.memo``);
+    each caller gets its own copy of a list or set, free to change it."""
+
+    @functools.wraps(lookup)
+    def remembering(registry: Registry, *args: P.args, **kwargs: P.kwargs) -> R:
+        key: Hashable = (lookup.__name__, *args, *sorted(kwargs.items()))
+        return copy.copy(registry.memo(key, lambda: lookup(registry, *args, **kwargs)))
+
+    return remembering
+
+
+@remembered
 def clue_holder(registry: Registry, unit_id: str, cadre_id: str | None) -> str | None:
     """The commission that manages the cadre's level (or the unit's, without a cadre), nearest first."""
     unit = registry.unit(unit_id)
@@ -16,6 +35,7 @@ def clue_holder(registry: Registry, unit_id: str, cadre_id: str | None) -> str |
     return holder_at_level(registry, unit_id, management_level(registry, unit.level, cadre_id))
 
 
+@remembered
 def holder_at_level(registry: Registry, unit_id: str, level: ManagementLevel) -> str | None:
     """The commission nearest the unit whose territorial remit manages cadres of ``level``."""
     unit = registry.unit(unit_id)
@@ -38,6 +58,7 @@ def case_management_of(registry: Registry, commission_id: str | None) -> str | N
     return offices[0] if offices else None
 
 
+@remembered
 def offices_of(registry: Registry, commission_id: str | None, kind: BodyKind) -> list[str]:
     """The bodies of ``kind`` directly inside ``commission_id``, sorted."""
     if commission_id is None:
@@ -45,6 +66,7 @@ def offices_of(registry: Registry, commission_id: str | None, kind: BodyKind) ->
     return sorted(b.body_id for b in registry.bodies(kind) if b.parent_body_id == commission_id)
 
 
+@remembered
 def commission_of(registry: Registry, body_id: str) -> str | None:
     """The commission a body is, or belongs to (walking up its parents)."""
     seen: set[str] = set()
@@ -60,6 +82,7 @@ def commission_of(registry: Registry, body_id: str) -> str | None:
     return None
 
 
+@remembered
 def territorial_regions(registry: Registry, commission_id: str | None) -> set[str]:
     """The regions a commission's territorial jurisdiction names (its own region if none)."""
     if commission_id is None:
@@ -80,6 +103,7 @@ def within(registry: Registry, region_id: str, regions: Iterable[str]) -> bool:
     return any(r in wanted for r in registry.region_chain(region_id))
 
 
+@remembered
 def contact_offices(registry: Registry, unit_id: str) -> list[str]:
     """Supervision-inspection offices whose contact area names the unit or covers its region."""
     unit = registry.unit(unit_id)
@@ -90,6 +114,7 @@ def contact_offices(registry: Registry, unit_id: str) -> list[str]:
     )
 
 
+@remembered
 def contact_offices_of_region(registry: Registry, region_id: str) -> list[str]:
     """Supervision-inspection offices whose contact area covers a region."""
     return sorted(
@@ -99,6 +124,7 @@ def contact_offices_of_region(registry: Registry, region_id: str) -> list[str]:
     )
 
 
+@remembered
 def stationed_agencies(registry: Registry, unit_id: str) -> list[str]:
     """Stationed agencies at the unit."""
     return sorted(
@@ -106,6 +132,7 @@ def stationed_agencies(registry: Registry, unit_id: str) -> list[str]:
     )
 
 
+@remembered
 def lower_commission(registry: Registry, unit_id: str) -> str | None:
     """The lower-level (district) commission whose territory holds the unit, if any."""
     unit = registry.unit(unit_id)
@@ -119,6 +146,7 @@ def lower_commission(registry: Registry, unit_id: str) -> str | None:
     return None
 
 
+@remembered
 def covering_commissions(registry: Registry, region_id: str) -> list[str]:
     """Every commission whose territory holds the region, nearest first."""
     chain = registry.region_chain(region_id)
@@ -130,6 +158,7 @@ def covering_commissions(registry: Registry, region_id: str) -> list[str]:
     return [body_id for _, body_id in sorted(set(found))]
 
 
+@remembered
 def home_commission(registry: Registry, body_id: str) -> str | None:
     """The commission a body belongs to, or else the nearest one over its region."""
     commission = commission_of(registry, body_id)

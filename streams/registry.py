@@ -6,9 +6,10 @@ the gate refuses a fact dated before the entity's current one, and a revoked key
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from functools import lru_cache
+from typing import Any, TypeVar, cast
 
 from schemas import Envelope, VerifyKey
 from schemas.anchors import Anchor
@@ -75,6 +76,7 @@ class Registry:
         self._anchors: dict[tuple[str, str], Anchor] = {}
         self._applied: set[str] = set()
         self._revoked: set[str] = set()
+        self._memo: dict[Hashable, Any] = {}
 
     def trust(self, anchor: Anchor) -> None:
         """Accept ``anchor``'s key for its body without a registration, within its validity."""
@@ -113,7 +115,15 @@ class Registry:
             return False
         self._latest[key] = event
         self._by_section.setdefault(_section(key), {})[key] = event
+        self._memo.clear()
         return True
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered until the reference data next changes. Jurisdiction lookups
+        scan the registry, and the router asks the same few for every event it routes."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
 
     def __len__(self) -> int:
         return len(self._latest)
@@ -156,6 +166,9 @@ class Registry:
 
     def region_chain(self, region_id: str) -> list[str]:
         """The region and its ancestors, nearest first."""
+        return list(self.memo(("region_chain", region_id), lambda: self._region_chain(region_id)))
+
+    def _region_chain(self, region_id: str) -> list[str]:
         chain: list[str] = []
         current: str | None = region_id
         while current is not None and current not in chain:
@@ -177,11 +190,17 @@ class Registry:
             raise UnknownKey(f"key {key_id!r} is not registered to body {body_id!r}")
         if isinstance(event.payload, SigningKeyRevoked):
             raise RevokedKey(f"key {key_id!r} of body {body_id!r} was revoked: {event.payload.reason}")
-        return VerifyKey.from_text(event.payload.key_id, event.payload.public_key)
+        return _verify_key(event.payload.key_id, event.payload.public_key)
 
     def _get(self, key: str, cls: type[T]) -> T | None:
         event = self._latest.get(key)
         return event.payload if event is not None and isinstance(event.payload, cls) else None
+
+
+@lru_cache(maxsize=4096)
+def _verify_key(key_id: str, public_key: str) -> VerifyKey:
+    """A registered key, parsed once rather than for every event it signed."""
+    return VerifyKey.from_text(key_id, public_key)
 
 
 def _section(key: str) -> str:

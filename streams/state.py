@@ -146,6 +146,10 @@ class BusState:
         self.sequences: dict[str, int] = {}
         """Each body's highest sequence number on the log, accepted or refused."""
 
+    def knows(self, event_id: str) -> bool:
+        """Whether the event with this id is folded in already."""
+        return event_id in self.seen
+
     def digest_of(self, event_id: str) -> str | None:
         """The short digest of the event with this id, if it is on the log."""
         return self.seen.get(event_id)
