@@ -12,6 +12,7 @@ from schemas import Topics
 
 def test_local_broker_is_used_unless_a_cluster_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FOURFOLD_KAFKA_BOOTSTRAP", raising=False)
+    monkeypatch.delenv("FOURFOLD_KAFKA_PORT", raising=False)
     local = Settings(_env_file=None)
     assert local.uses_local_broker and local.bootstrap_servers == "127.0.0.1:9092"
     monkeypatch.setenv("FOURFOLD_KAFKA_BOOTSTRAP", "kafka-1:9092,kafka-2:9092")
