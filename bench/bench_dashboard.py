@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Column, Engine, String, Table, create_engine, func, make_url, select, text
+from sqlalchemy import Column, Engine, String, Table, func, select, text
 
 from fourfold.registrar import DEMO_REGISTRY
 from fourfold.settings import Settings
@@ -43,6 +43,7 @@ from projections.log_index import log_events
 from projections.schema import read_model_tables
 from projections.testing import (
     NAMESPACE,
+    fresh_postgres_database,
     history,
     log_records,
     reference_history,
@@ -244,19 +245,6 @@ def measure(store: ReadStore, people_dir: Path, repeats: int) -> None:
     people.dispose()
 
 
-def postgres_database(admin_url: str) -> Iterator[str]:
-    name = f"ff_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -279,7 +267,7 @@ def main() -> None:
         admin = Settings().test_postgres_url
         if args.postgres and admin is None:
             sys.exit("--postgres needs FOURFOLD_TEST_POSTGRES_URL")
-        databases = postgres_database(admin.get_secret_value()) if args.postgres and admin else None
+        databases = fresh_postgres_database(admin.get_secret_value()) if args.postgres and admin else None
         url = next(databases) if databases else f"sqlite:///{Path(tmp) / 'readmodels.db'}"
         store = ReadStore(url)
         began = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -609,3 +610,20 @@ def log_records(
             offsets[topic] = offset + 1
             out.append(Record(topic, 0, offset, stamp, value, key, headers))
     return out
+
+
+def fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database made through ``admin_url``, dropped when the
+    generator is closed (a test's or a benchmark's own)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    name = f"ff_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -21,6 +21,7 @@ from fourfold.processes import Child
 from fourfold.registrar import DEMO_REGISTRY
 from fourfold.settings import Settings
 from projections.inbox import inbox_of
+from projections.testing import fresh_postgres_database
 from schemas.access import KafkaAccess
 from schemas.confidential import open_protected
 
@@ -69,22 +70,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, base_settings: 
     admin_url = _postgres_url(base_settings)
     if admin_url is None:
         pytest.skip("FOURFOLD_TEST_POSTGRES_URL is not set")
-    yield from _fresh_postgres_database(admin_url)
-
-
-def _fresh_postgres_database(admin_url: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, make_url, text
-
-    name = f"ff_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from fresh_postgres_database(admin_url)
 
 
 @pytest.fixture
