@@ -22,12 +22,14 @@ class Refusal(Exception):
     """Raised when an ingest record must be quarantined; ``reason`` is a short code. ``authentic``
     once the event's signature proved its sender: the refusal then counts in its sequence."""
 
-    def __init__(self, reason: str, detail: str, event: Envelope[Any] | None = None):
+    def __init__(
+        self, reason: str, detail: str, event: Envelope[Any] | None = None, *, authentic: bool = False
+    ):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
         self.event = event
-        self.authentic = False
+        self.authentic = authentic
 
 
 @dataclass(frozen=True)

@@ -129,13 +129,13 @@ class Router:
             outcome = self._accept(record, admitted)
         except Exception as exc:  # a defect in a rule must cost one record, not stall the partition
             log.error("routing %s %s failed", admitted.event_type, admitted.event_id, exc_info=True)
-            refusal = Refusal("router_error", f"{type(exc).__name__} while routing", admitted)
-            return self._refused(record, refused(record, refusal, admitted))
+            refusal = Refusal("router_error", f"{type(exc).__name__} while routing", admitted, authentic=True)
+            return self._refused(record, refused(record, refusal))
         too_large = [w for w in outcome.writes if len(w.value) > MAX_OUTPUT_BYTES]
         if too_large:
             detail = f"an output to {too_large[0].topic} would be {len(too_large[0].value)} bytes"
-            refusal = Refusal("output_too_large", detail, admitted)
-            return self._refused(record, refused(record, refusal, admitted))
+            refusal = Refusal("output_too_large", detail, admitted, authentic=True)
+            return self._refused(record, refused(record, refusal))
         return outcome
 
     def _accept(self, record: IngestRecord, event: Envelope[Any]) -> Outcome:
@@ -178,7 +178,9 @@ class Router:
         re-publication under a new number has that number accounted for on the log."""
         if known != short_digest(event):
             detail = f"event id {event.event_id} is on the log with other content"
-            return self._refused(record, refused(record, Refusal("duplicate_id", detail, event), event))
+            return self._refused(
+                record, refused(record, Refusal("duplicate_id", detail, event, authentic=True))
+            )
         if event.sequence is None or event.sequence <= self.state.last_sequence(event.source_body):
             return Outcome(event.event_type, duplicate=True)
         detail = f"event {event.event_id} is on the log already; its number {event.sequence} is counted"
@@ -201,10 +203,11 @@ class Router:
     ) -> tuple[tuple[Write, ...], tuple[Envelope[Any], ...]]:
         """The writes and logged events that tell the log, and the sender, that ``event`` was not
         taken in and why; none when the same record was accounted for before."""
-        notice = sign_event(refusal_notice(record, event, reason, detail, self.policy), self.bus_key)
+        notice = refusal_notice(record, event, reason, detail, self.policy)
         if self.state.digest_of(str(notice.event_id)) is not None:
             return (), ()
-        return tuple(self._writes_for(notice)), (notice,)
+        signed = sign_event(notice, self.bus_key)
+        return tuple(self._writes_for(signed)), (signed,)
 
 
 def deliveries_for(event: Envelope[Any], registry: Registry, state: BusState) -> list[tuple[str, bytes]]:
@@ -222,9 +225,9 @@ def deliveries_for(event: Envelope[Any], registry: Registry, state: BusState) ->
     return out
 
 
-def refused(record: IngestRecord, refusal: Refusal, authentic: Envelope[Any] | None = None) -> Refused:
-    """The quarantine record of ``refusal``; with the event when the gate had authenticated it."""
-    return Refused(quarantine(record, refusal), authentic or (refusal.event if refusal.authentic else None))
+def refused(record: IngestRecord, refusal: Refusal) -> Refused:
+    """The quarantine record of ``refusal``; with the event when its sender was authenticated."""
+    return Refused(quarantine(record, refusal), refusal.event if refusal.authentic else None)
 
 
 def refusal_notice(
