@@ -10,7 +10,8 @@ record (the row's ``delivered_at``), the backlog when publishing stopped (events
 no inbox yet) and how long it took to drain. Issue 14's target: p99 at most 100 ms at 50 events/s
 and 250 ms at 500 events/s.
 
-Usage: bench_latency.py [SECONDS]   (per rate, default 10; or FOURFOLD_BENCH_LATENCY_SECONDS)
+Usage: bench_latency.py [SECONDS [RATE ...]]   (per rate, default 10 or FOURFOLD_BENCH_LATENCY_SECONDS;
+       rates default 50 200 500)
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from fourfold.processes import Child  # noqa: E402
 from producers import Publisher  # noqa: E402
 from projections.inbox import inbox  # noqa: E402
 
-RATES = (50, 200, 500)
+RATES = tuple(int(r) for r in sys.argv[2:]) or (50, 200, 500)
 SECONDS = float(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("FOURFOLD_BENCH_LATENCY_SECONDS", 10))
 DRAIN = 120.0
 """Seconds to wait, after publishing stops, for the last events to reach an inbox."""
