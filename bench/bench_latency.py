@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
     bench_bus,
+    cpu_seconds,
     percentile,
     shared_broker,
     start_workers,
@@ -116,12 +117,15 @@ class Figures:
     router_ms: list[float]
     backlog: int
     drain_s: float
+    cpu_ms: dict[str, float]
+    """CPU milliseconds per offered event, per child process (publishing until drained)."""
 
 
 def offer(container: Container, watch: Watch, rate: int, start: int, children: list[Child]) -> Figures:
     """Publish at ``rate`` events/s for SECONDS; wait until each is in an inbox."""
     events = workload(int(rate * SECONDS), start=start)
     publishers = {body: container.publisher(body) for body in {e.source_body for e in events}}
+    cpu = _cpu(children)
     began = time.perf_counter()
     for i, event in enumerate(events):
         delay = began + i / rate - time.perf_counter()
@@ -136,6 +140,7 @@ def offer(container: Container, watch: Watch, rate: int, start: int, children: l
     _close(publishers)
     wait(lambda: all(i in watch.in_inbox for i in ids), f"{len(ids)} events in an inbox", children, DRAIN)
     drained = time.monotonic() - ended
+    used = {name: (after - cpu[name]) * 1000 / len(ids) for name, after in _cpu(children).items()}
     with watch.lock:
         return Figures(
             rate,
@@ -145,7 +150,12 @@ def offer(container: Container, watch: Watch, rate: int, start: int, children: l
             _ms(watch.published, watch.delivered, ids),
             backlog,
             drained if backlog else 0.0,
+            used,
         )
+
+
+def _cpu(children: list[Child]) -> dict[str, float]:
+    return {child.name: cpu_seconds(child.process.pid) for child in children}
 
 
 def _close(publishers: dict[str, Publisher]) -> None:
@@ -169,7 +179,9 @@ def report(f: Figures) -> None:
     ratio = e2e99 / floor99
     print(f"  publish -> ingest (floor)    p50/p95/p99 {ps(f.floor_ms)} ms   ratio p99 {ratio:.1f}x")
     print(f"  publish -> router's delivery p99 {percentile(f.router_ms, 99):6.0f} ms")
-    print(f"  backlog when publishing stopped: {f.backlog} events, drained in {f.drain_s:.1f} s", flush=True)
+    print(f"  backlog when publishing stopped: {f.backlog} events, drained in {f.drain_s:.1f} s")
+    cpu = ", ".join(f"{name} {ms:.2f} ms" for name, ms in f.cpu_ms.items())
+    print(f"  CPU per event: {cpu}", flush=True)
 
 
 def run(container: Container) -> None:
