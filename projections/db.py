@@ -135,6 +135,16 @@ def upsert_newer(
         execute_many(conn, _insert(conn.dialect, table, tuple(rows[0]), version_column, earliest), rows)
 
 
+@dataclass(frozen=True)
+class CompiledInsert:
+    """An INSERT compiled for one dialect, ready for ``execute_many``."""
+
+    table: Table
+    sql: str
+    order: tuple[str, ...]
+    """The columns of the SQL's positional parameters, in order (SQLite)."""
+
+
 @lru_cache(maxsize=1024)
 def _insert(
     dialect: Dialect,
@@ -160,14 +170,6 @@ def _insert(
         )
     compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
     return CompiledInsert(table, str(compiled), tuple(cast(SQLCompiler, compiled).positiontup or ()))
-
-
-@dataclass(frozen=True)
-class CompiledInsert:
-    table: Table
-    sql: str
-    order: tuple[str, ...]
-    """The columns of the SQL's positional parameters, in order (SQLite)."""
 
 
 def execute_many(conn: Connection, insert: CompiledInsert, rows: list[dict[str, Any]]) -> None:
