@@ -195,7 +195,7 @@ def assert_exactly_once(bus: Any, events: list[Envelope[Any]]) -> None:
 
 def test_a_worker_killed_mid_stream_loses_nothing_and_duplicates_nothing(running_bus):
     bus = running_bus.start(projector=False)
-    events = clues(400, "kill")
+    events = clues(1200, "kill")  # seconds of routing: reading the log to see progress takes time too
     publish_all(bus, events)
     worker = bus.children[0]
     bus.wait_until(lambda: len(log_ids(bus)) >= 150, 60, "the worker to be mid-stream")
