@@ -110,8 +110,8 @@ def create_schema(engine: Engine) -> None:
     metadata.create_all(engine)
 
 
-def _dialect(conn: Connection) -> Any:
-    return postgresql if conn.dialect.name == "postgresql" else sqlite
+def _dialect(dialect: Dialect) -> Any:
+    return postgresql if dialect.name == "postgresql" else sqlite
 
 
 def insert_ignoring_duplicates(conn: Connection, table: Table, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -143,6 +143,8 @@ class CompiledInsert:
     sql: str
     order: tuple[str, ...]
     """The columns of the SQL's positional parameters, in order (SQLite)."""
+    instants: tuple[int, ...]
+    """Which of those are ``UtcDateTime`` columns, written as its text (SQLite)."""
 
 
 @lru_cache(maxsize=1024)
@@ -156,7 +158,7 @@ def _insert(
     """The INSERT of ``columns`` for ``upsert_newer`` (with a version column) or
     ``insert_ignoring_duplicates``, compiled once per dialect, table and shape: compiling it
     again for every batch took a tenth of the projector's time at a steady trickle of events."""
-    stmt = (postgresql if dialect.name == "postgresql" else sqlite).insert(table)
+    stmt = _dialect(dialect).insert(table)
     if version_column is None:
         stmt = stmt.on_conflict_do_nothing()
     else:
@@ -169,7 +171,9 @@ def _insert(
             where=stored.is_(None) | newer,
         )
     compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
-    return CompiledInsert(table, str(compiled), tuple(cast(SQLCompiler, compiled).positiontup or ()))
+    order = tuple(cast(SQLCompiler, compiled).positiontup or ())
+    instants = tuple(i for i, name in enumerate(order) if isinstance(table.c[name].type, UtcDateTime))
+    return CompiledInsert(table, str(compiled), order, instants)
 
 
 def execute_many(conn: Connection, insert: CompiledInsert, rows: list[dict[str, Any]]) -> None:
@@ -181,20 +185,20 @@ def execute_many(conn: Connection, insert: CompiledInsert, rows: list[dict[str, 
     if conn.dialect.name == "postgresql":
         _postgres_unnest(conn, insert.table, insert.sql, rows)
         return
-    conn.exec_driver_sql(insert.sql, _sqlite_rows(insert.table, list(insert.order), rows))
+    conn.exec_driver_sql(insert.sql, _sqlite_rows(insert, rows))
 
 
-def _sqlite_rows(table: Table, order: list[str], rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+def _sqlite_rows(insert: CompiledInsert, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """Rows as positional tuples, instants as ``UtcDateTime`` text; only those columns touched."""
+    order = insert.order
     pick = itemgetter(*order)
     out = [pick(row) if len(order) > 1 else (pick(row),) for row in rows]
-    instants = [i for i, name in enumerate(order) if isinstance(table.c[name].type, UtcDateTime)]
-    if not instants:
+    if not insert.instants:
         return out
     converted = []
     for values in out:
         listed = list(values)
-        for i in instants:
+        for i in insert.instants:
             if listed[i] is not None:
                 listed[i] = utc_text(listed[i])
         converted.append(tuple(listed))
@@ -219,7 +223,7 @@ def save_positions(conn: Connection, positions: Mapping[tuple[str, int], int]) -
     """Record the next offset to read per partition."""
     if not positions:
         return
-    stmt = _dialect(conn).insert(tracking)
+    stmt = _dialect(conn.dialect).insert(tracking)
     stmt = stmt.on_conflict_do_update(
         index_elements=[tracking.c.topic, tracking.c.partition],
         set_={"next_offset": stmt.excluded.next_offset},
