@@ -29,7 +29,7 @@ from streams.metrics import RouterMetrics
 from streams.partitioning import KeyHashedOnce
 from streams.registry import Registry
 from streams.router import IngestRecord, Outcome, Router, Write
-from streams.sink import TransactionalSink, Written
+from streams.sink import TransactionalApp, TransactionalSink, Written
 from streams.snapshot import Saved, Snapshots
 from streams.state import BusState
 from streams.subscription import AgentTopics
@@ -124,7 +124,7 @@ class RouterApp:
             policy=config.policy,
         )
         self.metrics = RouterMetrics()
-        self.app = faust.App(
+        self.app = TransactionalApp(
             f"{topics.prefix}-router",
             broker=f"kafka://{config.access.bootstrap_servers}",
             broker_credentials=config.access.faust_credentials(),
