@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
+from schemas.envelope import Envelope
+
 
 def canonical_json(data: Any) -> bytes:
     """UTF-8 JSON with sorted keys and no insignificant whitespace.
@@ -47,9 +49,9 @@ def canonical_bytes(event: BaseModel, *, signed: bool = False) -> bytes:
     return canonical_json(event.model_dump(mode="json", exclude=exclude, exclude_unset=True))
 
 
-def event_digest(event: BaseModel) -> str:
+def event_digest(event: Envelope[Any]) -> str:
     """SHA-256 of the event's wire bytes (as read, for an upcast event): its fingerprint."""
-    wire = getattr(event, "_wire", None)
+    wire = event.wire
     return hashlib.sha256(wire or canonical_bytes(event, signed=True)).hexdigest()
 
 
@@ -57,12 +59,12 @@ UNSAID = ("key_id", "sequence", "signature")
 """Parts of an event that are not what it says: a re-publication may differ in them."""
 
 
-def content_digest(event: BaseModel, protected: tuple[str, ...] = ()) -> str:
+def content_digest(event: Envelope[Any], protected: tuple[str, ...] = ()) -> str:
     """SHA-256 of what an event says: its wire bytes (as read, for an upcast event) without its
     number, signing key and signature, nor the ``protected`` fields (dotted paths), which the SDK
     seals afresh each time. The same event published again under a new number, signed with a
     rotated key or sealed again, has the same content digest."""
-    wire = getattr(event, "_wire", None)
+    wire = event.wire
     data = orjson.loads(wire) if wire else event.model_dump(mode="json", exclude_unset=True)
     for name in UNSAID:
         data.pop(name, None)

@@ -20,7 +20,7 @@ MAX_EVENT_BYTES = 65_536
 
 def encode_event(event: Envelope[Any], *, max_bytes: int = MAX_EVENT_BYTES) -> bytes:
     """The wire form of an event: its signed canonical bytes (for an upcast event, as read)."""
-    raw = event._wire or canonical_bytes(event, signed=True)
+    raw = event.wire or canonical_bytes(event, signed=True)
     if len(raw) > max_bytes:
         raise EventTooLarge(
             f"{event.event_type} event {event.event_id} is {len(raw)} bytes encoded,"

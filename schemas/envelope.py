@@ -33,6 +33,12 @@ class Payload(BaseModel):
         super().__init_subclass__(**kwargs)
         cls.event_type = cls.__name__
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """The field ``name``, or ``default`` when this kind of payload has no such field. Faster than
+        ``getattr(payload, name, default)``: for a name it does not have, pydantic looks for a private
+        attribute first and raises, which cost the router about 20 µs an event."""
+        return self.__dict__.get(name, default)
+
     def _require_order(self, earlier: str, later: str) -> Self:
         if getattr(self, earlier) > getattr(self, later):
             raise ValueError(f"{earlier} must not be after {later}")
@@ -95,6 +101,14 @@ class Envelope(BaseModel, Generic[P]):
                 f" current version {expected.schema_version}"
             )
         return self
+
+    @property
+    def wire(self) -> bytes | None:
+        """``_wire``, read straight from pydantic's private store: the plain attribute goes through
+        pydantic's ``__getattr__``, a few microseconds each, and the router reads it several times an
+        event."""
+        private = self.__pydantic_private__
+        return private.get("_wire") if private else None
 
     @property
     def matter(self) -> str:

@@ -156,8 +156,9 @@ def _signature_bytes(text: str) -> bytes | None:
 
 def _signed_bytes(event: Envelope[Any]) -> bytes:
     """What the signature covers: the bytes as read or signed, without the signature."""
-    if event._wire is None:
+    wire = event.wire
+    if wire is None:
         return canonical_bytes(event)
-    data = from_json(event._wire)
+    data = from_json(wire)
     data.pop("signature", None)
     return canonical_json(data)

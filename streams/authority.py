@@ -105,11 +105,11 @@ def _named(event: Envelope[Any]) -> list[tuple[SubjectKind, str]]:
     """The subject, and every unit and cadre the payload names."""
     p = event.payload
     named = [(event.subject.kind, event.subject.id)]
-    unit_id = getattr(p, "unit_id", None)
+    unit_id = p.get("unit_id")
     if isinstance(unit_id, str):
         named.append((SubjectKind.UNIT, unit_id))
-    named.extend((SubjectKind.UNIT, u) for u in getattr(p, "unit_ids", ()))
-    cadre_id = getattr(p, "cadre_id", None)
+    named.extend((SubjectKind.UNIT, u) for u in p.get("unit_ids", ()))
+    cadre_id = p.get("cadre_id")
     if isinstance(cadre_id, str):
         named.append((SubjectKind.CADRE, cadre_id))
     return list(dict.fromkeys(named))

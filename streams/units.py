@@ -25,10 +25,10 @@ MATTER_TYPES = frozenset(
 def units_named(payload: Payload, subject: Subject) -> list[str]:
     """Unit ids in the subject and the payload's ``unit_id`` / ``unit_ids``, in order, once each."""
     found: list[str] = [subject.id] if subject.kind == SubjectKind.UNIT else []
-    unit_id: Any = getattr(payload, "unit_id", None)
+    unit_id: Any = payload.get("unit_id")
     if isinstance(unit_id, str) and unit_id:
         found.append(unit_id)
-    found.extend(getattr(payload, "unit_ids", ()))
+    found.extend(payload.get("unit_ids", ()))
     return list(dict.fromkeys(found))
 
 
@@ -36,7 +36,7 @@ def units_about(payload: Payload, subject: Subject, registry: Registry) -> list[
     """Like ``units_named``, and the unit of a cadre named as subject or in ``cadre_id``."""
     found = units_named(payload, subject)
     cadre_ids = [subject.id] if subject.kind == SubjectKind.CADRE else []
-    cadre_id: Any = getattr(payload, "cadre_id", None)
+    cadre_id: Any = payload.get("cadre_id")
     if isinstance(cadre_id, str):
         cadre_ids.append(cadre_id)
     for cadre_id in cadre_ids:
