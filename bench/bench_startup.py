@@ -32,12 +32,11 @@ from bench.common import (  # noqa: E402
     peak_rss_mb,
     publish_backlog,
     retry,
-    router_done,
     shared_broker,
     start_workers,
     stop,
     take_in_registry,
-    wait,
+    wait_for_router,
     workload,
 )
 from fourfold.acl import OPERATOR  # noqa: E402
@@ -64,7 +63,7 @@ def fill(container: Container, n: int) -> None:
     try:
         take_in_registry(container, children)
         publish_backlog(container, workload(n))
-        wait(lambda: router_done(container), f"the router to route {n} events", children, DEADLINE + n / 20)
+        wait_for_router(container, f"the router to route {n} events", children, DEADLINE + n / 20)
     finally:
         stop(children)
 

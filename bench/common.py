@@ -259,21 +259,39 @@ def log_span(container: Container) -> tuple[Counter[str], float]:
     return types, (stamps[-1] - stamps[0]) / 1000 if len(stamps) > 1 else 0.0
 
 
-def router_done(container: Container) -> bool:
-    """Whether the router group has committed every ingest partition to its end."""
-    topics, operator = container.topics, container.access(OPERATOR)
-    admin = KafkaAdminClient(**operator.kafka_python())
-    consumer = KafkaConsumer(**operator.kafka_python(), group_id=None)
-    try:
-        group = f"{topics.prefix}-router"
-        committed = admin.list_group_offsets({group: None}).get(group, {})
-        ingest = [t for t in admin.list_topics() if t.startswith(f"{topics.prefix}.ingest.")]
-        tps = [TopicPartition(t, p) for t in ingest for p in consumer.partitions_for_topic(t) or ()]
-        end = consumer.end_offsets(tps)
+class RouterProgress:
+    """Whether the router group has committed every ingest partition to its end. One admin client
+    and one consumer serve every look: a new pair every 0.2 s cost a TLS handshake and a SCRAM
+    exchange each, on both sides, a third of a core taken from the router being measured."""
+
+    def __init__(self, container: Container):
+        operator = container.access(OPERATOR)
+        self._prefix = container.topics.prefix
+        self._admin = KafkaAdminClient(**operator.kafka_python())
+        self._consumer = KafkaConsumer(**operator.kafka_python(), group_id=None)
+
+    def done(self) -> bool:
+        group = f"{self._prefix}-router"
+        committed = self._admin.list_group_offsets({group: None}).get(group, {})
+        ingest = [t for t in self._admin.list_topics() if t.startswith(f"{self._prefix}.ingest.")]
+        tps = [tp for topic in ingest for tp in partitions(self._consumer, topic)]
+        end = self._consumer.end_offsets(tps)
         return all(tp in committed and committed[tp].offset >= end[tp] for tp in tps if end[tp])
+
+    def close(self) -> None:
+        self._consumer.close()
+        self._admin.close()
+
+
+def wait_for_router(
+    container: Container, what: str, children: Sequence[Child], timeout: float = DEADLINE
+) -> None:
+    """Until the router group has committed every ingest partition to its end (see ``wait``)."""
+    progress = RouterProgress(container)
+    try:
+        wait(progress.done, what, children, timeout)
     finally:
-        consumer.close()
-        admin.close()
+        progress.close()
 
 
 # --- the router's processes -------------------------------------------------------------------
@@ -307,7 +325,7 @@ def cpu_seconds(pid: int) -> float:
 def take_in_registry(container: Container, children: Sequence[Child]) -> None:
     """Publish the demo registry and wait until the router has routed it."""
     retry(lambda: publish_registry(container, DEMO_REGISTRY), "publishing the registry")
-    wait(lambda: router_done(container), "the router to take in the registry", children)
+    wait_for_router(container, "the router to take in the registry", children)
 
 
 def route_backlog(
@@ -321,7 +339,7 @@ def route_backlog(
     try:
         take_in_registry(container, children)
         publish_backlog(container, events)  # bodies publish once registered: a backlog builds up
-        wait(lambda: router_done(container), "the router", children, timeout=DEADLINE + len(events) / 20)
+        wait_for_router(container, "the router", children, timeout=DEADLINE + len(events) / 20)
     finally:
         stop(children)
     return log_span(container)
