@@ -79,7 +79,9 @@ class RouterConfig:
     batch_size: int = 500
     """Most ingest records decided and written in one transaction."""
     batch_wait: float = 0.005
-    """Seconds a batch waits for more records once it has one: latency added at human pace."""
+    """Seconds faust's ``take_events`` gathers the next batch once the previous one is done: at human
+    pace, the most an event waits for its batch. faust moves no record into the next batch while one
+    is being processed, so on a backlog this window bounds a batch: about 45 records per 5 ms here."""
     commit_interval: float = 1.0
     """Seconds between faust's background commits; each batch also commits as soon as it is written."""
     session_timeout: float = 6.0
