@@ -25,7 +25,7 @@ def allowed_readers(event: Envelope[Any], registry: Registry) -> set[str]:
     if event.event_type == "ClueTransferred":
         commission = j.commission_of(registry, p.to_body)
     elif hasattr(p, "unit_id"):
-        commission = j.clue_holder(registry, p.unit_id, getattr(p, "cadre_id", None))
+        commission = j.clue_holder(registry, p.unit_id, p.get("cadre_id"))
     else:
         commission = j.commission_of(registry, event.source_body)
     offices = {b for kind in READERS for b in j.offices_of(registry, commission, kind)}

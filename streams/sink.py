@@ -54,7 +54,8 @@ for the one refusal it already special-cases, KAFKA-5477), short enough not to s
 
 
 class QuickRetryProducer(Producer):
-    """faust's aiokafka producer; the transactional producers it makes retry after RETRY_BACKOFF_MS."""
+    """faust's aiokafka producer; every aiokafka producer it makes (one per input partition's
+    transaction, and its own) retries after RETRY_BACKOFF_MS."""
 
     def _settings_extra(self) -> Mapping[str, Any]:
         return {**super()._settings_extra(), "retry_backoff_ms": RETRY_BACKOFF_MS}

@@ -166,10 +166,10 @@ def clue(
 
 
 def _subject_of(payload: Payload, source: str) -> Subject:
-    cadre_id = getattr(payload, "cadre_id", None)
+    cadre_id = payload.get("cadre_id")
     if isinstance(cadre_id, str):
         return Subject(kind=SubjectKind.CADRE, id=cadre_id)
-    unit_id = getattr(payload, "unit_id", None)
+    unit_id = payload.get("unit_id")
     if isinstance(unit_id, str):
         return Subject(kind=SubjectKind.UNIT, id=unit_id)
     return Subject(kind=SubjectKind.BODY, id=source)
