@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from fourfold.acl import OPERATOR  # noqa: E402
 from fourfold.bootstrap import Container  # noqa: E402
-from fourfold.operations import delete_topics, publish_registry  # noqa: E402
+from fourfold.operations import delete_bus, publish_registry  # noqa: E402
 from fourfold.processes import Child  # noqa: E402
 from fourfold.registrar import DEMO_REGISTRY  # noqa: E402
 from fourfold.settings import Settings  # noqa: E402
@@ -134,7 +134,7 @@ def bench_bus(base: Settings, **overrides: Any) -> Iterator[Container]:
     else:
         shutil.rmtree(container.settings.home, ignore_errors=True)
     finally:
-        delete_topics(container)
+        delete_bus(container)
 
 
 # --- waiting, with what Kafka calls retriable asked again -------------------------------------

@@ -144,17 +144,20 @@ def sync_acls(container: Container) -> tuple[set[Grant], set[Grant]]:
     return container.admit_principals(bodies, remove_others=True)
 
 
-def delete_topics(container: Container) -> list[str]:
-    """Delete every topic of this bus's prefix (a test's or a benchmark's bus on a shared broker,
-    whose disk and open files it would otherwise hold); the names deleted."""
+def delete_bus(container: Container) -> list[str]:
+    """Delete every topic of this bus's prefix and every grant on them (a test's or a benchmark's
+    bus on a shared broker, whose disk and open files the topics would otherwise hold, and whose
+    grants every later bus's start would read); the topic names deleted."""
     admin = KafkaAdminClient(**container.access(OPERATOR).kafka_python())
     try:
         mine = [t for t in admin.list_topics() if t.startswith(f"{container.topics.prefix}.")]
         if mine:
             admin.delete_topics(mine)
-        return mine
     finally:
         admin.close()
+    if container.settings.kafka_security != "plaintext":
+        container.acl.revoke(container.topics)
+    return mine
 
 
 def read_topic(access: KafkaAccess, topic: str, timeout: float = 30.0) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from fourfold.acl import OPERATOR
 from fourfold.bootstrap import Container
 from fourfold.demo import wait_for
-from fourfold.operations import delete_topics, publish_registry, read_topic
+from fourfold.operations import delete_bus, publish_registry, read_topic
 from fourfold.processes import Child
 from fourfold.registrar import DEMO_REGISTRY
 from fourfold.settings import Settings
@@ -76,8 +76,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, base_settings: 
 @pytest.fixture
 def bus_settings(base_settings: Settings, bootstrap: str, prefix: str, tmp_path: Path) -> Iterator[Settings]:
     """Settings for one test's own bus: the shared broker, its own topics, keys and SQLite file.
-    Its topics are deleted afterwards: a suite's thousands of partitions would hold the broker's
-    open files (its limit was reached once, and the broker stopped)."""
+    Its topics and grants are deleted afterwards: a suite's thousands of partitions would hold the
+    broker's open files (its limit was reached once, and the broker stopped), and its tens of
+    thousands of ACLs would be read by every later test that lists a bus's whole grants."""
     settings = base_settings.model_copy(
         update={
             "kafka_bootstrap": bootstrap,
@@ -91,9 +92,9 @@ def bus_settings(base_settings: Settings, bootstrap: str, prefix: str, tmp_path:
     )
     yield settings
     try:
-        delete_topics(Container(settings))
+        delete_bus(Container(settings))
     except KafkaError as exc:  # the test's verdict stands; a leftover topic is only disk
-        log.warning("could not delete the topics of %s: %s", prefix, exc)
+        log.warning("could not delete the topics or grants of %s: %s", prefix, exc)
 
 
 @pytest.fixture

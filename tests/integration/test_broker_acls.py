@@ -16,7 +16,7 @@ from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
 from fourfold.acl import PROJECTOR
 from fourfold.bootstrap import Container
-from fourfold.operations import provision, publish_registry, sync_acls
+from fourfold.operations import delete_bus, provision, publish_registry, sync_acls
 from producers import NotAuthorised, Publisher
 from schemas import SigningKey, Subject
 from schemas.access import KafkaAccess
@@ -170,3 +170,9 @@ def test_acl_sync_follows_the_registry_a_new_body_publishes_at_once_a_retired_on
     assert {g.principal for g in removed} == {newcomer}
     assert _refused(lambda: _produce(container.access(newcomer), container.topics.ingest(newcomer)))
     _produce(container.access(A), container.topics.ingest(A))  # the others keep theirs
+
+
+def test_deleting_a_bus_deletes_its_grants(bus: Container) -> None:
+    assert bus.acl.current(bus.topics)
+    delete_bus(bus)
+    assert bus.acl.current(bus.topics) == set()
