@@ -4,9 +4,9 @@ floor of the same run: SDK publish to the record being readable on its ingest to
 A bus of its own with a `fourfold worker` and a `fourfold project` (SQLite under the bus's home).
 The SDK (three bodies' direct publishers) publishes the router's workload at a steady pace for a
 few seconds per rate; this process notes when each event is first readable on its ingest topic
-(the floor: the SDK's linger and the broker) and when its first inbox row appears (polling the
-read models every 5 ms). Prints p50/p95/p99 of both, the p99 of publish to the router's inbox
-record (the row's ``delivered_at``), the backlog when publishing stopped (events published but in
+(the floor: the SDK's linger and the broker) and when its first inbox row appears (looking every
+5 ms whether the read models changed). Prints p50/p95/p99 of both, the p99 of publish to the
+router's inbox record (the row's ``delivered_at``), the backlog when publishing stopped (events published but in
 no inbox yet) and how long it took to drain. Issue 14's target: p99 at most 100 ms at 50 events/s
 and 250 ms at 500 events/s.
 
@@ -88,24 +88,33 @@ def follow_ingest(container: Container, watch: Watch, topics: list[str]) -> None
 
 
 def follow_inbox(container: Container, watch: Watch) -> None:
-    """Poll the inbox table every 5 ms for rows added since the last look."""
-    engine, last = container.engine, 0
+    """Look every 5 ms whether the read models changed, and if so read the inbox rows added since
+    the last look. SQLite's ``data_version`` says so without a query: polling by query took a
+    tenth of a core from the machine the bus runs on."""
+    last, seen_version = 0, None
     rowid = literal_column("rowid")
-    while not watch.stopping.is_set():
-        try:
-            with engine.connect() as conn:
-                rows = conn.execute(
-                    select(rowid, inbox.c.event_id, inbox.c.delivered_at).where(rowid > last)
-                ).all()
-        except OperationalError:  # the projector holds the write lock: look again
-            rows = []
-        now = time.time()
-        for row_id, event_id, delivered_at in rows:
-            last = max(last, row_id)
-            watch.note(watch.in_inbox, event_id, now)
-            if delivered_at is not None:
-                watch.note(watch.delivered, event_id, delivered_at.timestamp())
-        time.sleep(0.005)
+    with container.engine.connect() as conn:
+        while not watch.stopping.is_set():
+            time.sleep(0.005)
+            try:
+                version = conn.exec_driver_sql("PRAGMA data_version").scalar()
+                rows = (
+                    conn.execute(
+                        select(rowid, inbox.c.event_id, inbox.c.delivered_at).where(rowid > last)
+                    ).all()
+                    if version != seen_version
+                    else []
+                )
+            except OperationalError:  # the projector holds the write lock: look again
+                continue
+            finally:
+                conn.rollback()
+            seen_version, now = version, time.time()
+            for row_id, event_id, delivered_at in rows:
+                last = max(last, row_id)
+                watch.note(watch.in_inbox, event_id, now)
+                if delivered_at is not None:
+                    watch.note(watch.delivered, event_id, delivered_at.timestamp())
 
 
 @dataclass(frozen=True)
