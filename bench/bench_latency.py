@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
+    PARTITIONS,
     bench_bus,
     cpu_seconds,
     percentile,
@@ -183,7 +184,7 @@ def report(f: Figures) -> None:
     e2e99, floor99 = percentile(f.e2e_ms, 99), percentile(f.floor_ms, 99)
     target = TARGET_P99_MS.get(f.rate)
     against = f"; target {target:.0f} ms: ratio {e2e99 / target:.2f}" if target else ""
-    print(f"{f.rate:>4} events/s offered ({f.offered} events):")
+    print(f"{f.rate:>4} events/s offered ({f.offered} events; partitions per topic: {PARTITIONS}):")
     print(f"  publish -> inbox row         p50/p95/p99 {ps(f.e2e_ms)} ms{against}")
     ratio = e2e99 / floor99
     print(f"  publish -> ingest (floor)    p50/p95/p99 {ps(f.floor_ms)} ms   ratio p99 {ratio:.1f}x")

@@ -41,7 +41,8 @@ from schemas.confidential import clear_protected, seal_protected  # noqa: E402
 from schemas.enums import HowFound, Severity, SubjectKind  # noqa: E402
 from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded  # noqa: E402
 
-PARTITIONS = 3
+PARTITIONS = int(os.environ.get("FOURFOLD_BENCH_PARTITIONS", 3))
+"""Partitions of every topic of a benchmark's bus (the bus's default is 3)."""
 DEADLINE = 100.0
 """Seconds a benchmark waits for one thing (the registry taken in, a backlog routed) before giving up."""
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
