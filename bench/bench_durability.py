@@ -26,7 +26,7 @@ BODY = "city-office-1"
 def main() -> None:
     stager = Stager(BODY, SigningKey.generate(f"{BODY}:1"), body_kind=None, max_event_bytes=65_536)
     staged = [
-        stager.stage(finding("city-bank", BODY, finding_id=f"f-{i}", event_id=uuid.uuid4()))
+        stager.prepare(finding("city-bank", BODY, finding_id=f"f-{i}", event_id=uuid.uuid4()))
         for i in range(EVENTS)
     ]
     rates: dict[str, list[float]] = {"FULL": [], "NORMAL": []}
