@@ -25,7 +25,7 @@ from kafka.errors import KafkaError, UnknownTopicOrPartitionError
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fourfold.acl import OPERATOR  # noqa: E402
+from fourfold.acl import OPERATOR, router_group  # noqa: E402
 from fourfold.bootstrap import Container  # noqa: E402
 from fourfold.operations import delete_bus, publish_registry  # noqa: E402
 from fourfold.processes import Child  # noqa: E402
@@ -268,11 +268,11 @@ class RouterProgress:
 
     def __init__(self, container: Container):
         operator = container.access(OPERATOR)
-        prefix = container.topics.prefix
-        self._group = f"{prefix}-router"
+        self._group = router_group(container.topics)
         self._admin = KafkaAdminClient(**operator.kafka_python())
         self._consumer = KafkaConsumer(**operator.kafka_python(), group_id=None)
-        ingest = [t for t in self._admin.list_topics() if t.startswith(f"{prefix}.ingest.")]
+        prefix = container.topics.ingest("")
+        ingest = [t for t in self._admin.list_topics() if t.startswith(prefix)]
         self._partitions = [tp for topic in ingest for tp in partitions(self._consumer, topic)]
 
     def done(self) -> bool:
