@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     router_snapshot_interval: float = Field(
         60.0,
         gt=0,
-        description="Seconds between saves of a router worker's state: a restart reads only the log's tail.",
+        description="Seconds between saves of a router worker's state (it also saves on a clean stop):"
+        " a restart reads only the log's tail.",
     )
     router_batch_size: int = Field(
         500, ge=1, description="Most ingest records the router writes in one transaction."

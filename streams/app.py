@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 NEW_TOPICS_EVERY = 20.0
 """Seconds between looks for ingest topics created since start."""
+SHUTDOWN_SAVE_WAIT = 10.0
+"""Seconds a stopping worker waits for the group's offsets before it gives up saving its state."""
 NEW_BODIES_EVERY = 1.0
 """Seconds between looks at the registry: a body newly registered has its ingest topic looked for at once."""
 
@@ -166,6 +169,8 @@ class RouterApp:
         self.sink = TransactionalSink(self.app, self._declare, config.seal, self.chains, self._checkpoint)
         self._generation: int | None = None
         self._next_offset: dict[TP, int] = {}
+        self._unsettled = False
+        """True from a batch's first decision until its commit: the state may hold uncommitted decisions."""
         ingest = sorted({*config.ingest_topics, topics.ingest(config.bus_body)})
         self.ingest = self.app.topic(*ingest, **RAW)
         self.subscription = AgentTopics(self.app, self.app.agent(self.ingest, name="route")(self._route))
@@ -174,6 +179,7 @@ class RouterApp:
         self.app.task(self._follow(self.reference_feed))
         self.app.task(self._follow(self.log_feed))
         self.app.task(self._serve_metrics)
+        self.app.on_before_shutdown.connect(self._save_on_shutdown)  # type: ignore[arg-type]  # mode types async receivers loosely
         self.app.timer(NEW_TOPICS_EVERY)(self._follow_new_ingest_topics)
         self.app.timer(NEW_BODIES_EVERY)(self._follow_new_bodies)
         self.app.timer(5.0)(self._measure_lag)
@@ -186,23 +192,46 @@ class RouterApp:
         config = self.config
         batches = cast(faust.Stream, stream).take_events(config.batch_size, within=config.batch_wait)
         async for events in batches:
+            self._unsettled = True
             decided = [(event, await self._decide(_record_of(event))) for event in events]
             await self._write(decided)
             await self.app.consumer.commit({event.message.tp for event in events})
+            self._unsettled = False
             now = time.time()
             self.metrics.observe((outcome, now - event.message.timestamp) for event, outcome in decided)
             if self.snapshots is not None and time.monotonic() >= self._next_snapshot:
-                await self._save_state(self.snapshots)
+                await self.log_feed.caught_up()
+                self._save_state(self.snapshots)
 
-    async def _save_state(self, snapshots: Snapshots) -> None:
-        """Between batches, once the log feed has read all that is committed (this worker's writes
-        included), save the fold: it then holds committed records only."""
-        await self.log_feed.caught_up()
+    def _save_state(self, snapshots: Snapshots) -> None:
+        """Save the fold with the log offsets it covers. Only between batches, once what this worker
+        decided is committed: the state then holds committed records only, and perhaps some past
+        those offsets, which a restart reads again and recognises by their ids."""
         began = time.monotonic()
-        saved = Saved(self.state, self.chains.committed, await self.log_feed.positions())
+        saved = Saved(self.state, self.chains.committed, self.log_feed.positions())
         snapshots.save(saved)
         self._next_snapshot = time.monotonic() + self.config.snapshot_interval
         log.info("state saved as of log offsets %s in %.2fs", saved.positions, time.monotonic() - began)
+
+    async def _save_on_shutdown(self, _app: Any, **_: Any) -> None:
+        """On a clean stop, save the state if all this worker decided is committed (the group's
+        offsets say so), so the next start reads only the log's tail; otherwise keep the last save."""
+        if self.snapshots is None or not self.log_feed.ready.is_set():
+            return
+        if self._unsettled:
+            log.info("stopped inside a batch: the state is not saved")
+            return
+        decided = dict(self._next_offset)
+        try:
+            committed = await asyncio.wait_for(self.backlog.committed(list(decided)), SHUTDOWN_SAVE_WAIT)
+        except (KafkaError, TimeoutError) as exc:
+            log.warning("cannot read the group's offsets at shutdown (%r): the state is not saved", exc)
+            return
+        behind = [tp for tp, offset in decided.items() if committed.get(tp, -1) < offset]
+        if behind:
+            log.info("not all decided is committed (%s): the state is not saved", behind)
+            return
+        self._save_state(self.snapshots)
 
     async def _decide(self, record: IngestRecord) -> Outcome:
         """The router's decision, once the registry and state have what they need."""

@@ -46,6 +46,7 @@ class TopicFeed:
         self._apply = apply
         self._observe = observe
         self.start_at = start_at or {}
+        self._positions: dict[int, int] = dict(self.start_at)
         self._known = known
         self._seal = seal
         self._consumer: AIOKafkaConsumer | None = None
@@ -70,9 +71,10 @@ class TopicFeed:
             await self._seek_to_start(consumer)
             while True:
                 batches = await consumer.getmany(timeout_ms=200, max_records=2000)
-                for records in batches.values():
+                for tp, records in batches.items():
                     for record in records:
                         self._take(record)
+                    self._positions[tp.partition] = await consumer.position(tp)
                 self._advanced.set()
                 self._advanced = asyncio.Event()
                 if not self.ready.is_set():
@@ -93,10 +95,9 @@ class TopicFeed:
             if tp.partition in self.start_at:
                 consumer.seek(tp, self.start_at[tp.partition])
 
-    async def positions(self) -> dict[int, int]:
-        """The next offset to read, per partition: everything before it has been applied."""
-        assert self._consumer is not None
-        return {tp.partition: await self._consumer.position(tp) for tp in self._consumer.assignment()}
+    def positions(self) -> dict[int, int]:
+        """The next offset to read, per partition read so far: everything before it has been applied."""
+        return dict(self._positions)
 
     async def caught_up(self) -> None:
         """Wait until every event committed to the topic before this call has been applied."""

@@ -28,7 +28,7 @@ class Backlog:
         names = set(topics)
         ends = _ends(consumer, [tp for tp in consumer.assignment() if tp.topic in names])
         owned = list(ends)
-        committed = await self._committed(owned)
+        committed = await self.committed(owned)
         start: dict[TP, int] = {}
         for tp in owned:
             known = [o for o in (committed.get(tp), routed.get(tp)) if o is not None]
@@ -43,7 +43,8 @@ class Backlog:
                 lag[tp.topic] += max(end - start[tp], 0)
         return lag
 
-    async def _committed(self, tps: list[TP]) -> dict[TP, int]:
+    async def committed(self, tps: list[TP]) -> dict[TP, int]:
+        """The group's committed offsets of ``tps``; a partition it never committed is missing."""
         if not tps:
             return {}
         admin = await self._connect()

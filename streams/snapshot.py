@@ -1,9 +1,10 @@
 """A worker's state saved beside it, so a restart reads only the log's tail, not the whole log.
 
 ``BusState`` is a fold over the log (streams/state.py). Folding a long log at every start costs
-about 95 µs per record. So every ``interval`` the worker, between batches and once the log feed
-has read everything committed (its own writes included), saves the fold with the log offsets it
-covers and the chains' heads; at start it loads that and reads the log from those offsets.
+about 95 µs per record. So the worker saves the fold with the log offsets it covers and the chains'
+heads: every ``interval``, between batches, once the log feed has read everything committed (its
+own writes included); and when it stops cleanly, if the group's offsets show that everything it
+decided was committed. At start it loads that and reads the log from those offsets.
 
 The file is the worker's own, under its data directory (0600), and is trusted only under the
 bus's seal: a MAC over its bytes, checked before anything is loaded. A snapshot made by another
