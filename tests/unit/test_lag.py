@@ -38,10 +38,10 @@ class KnownCommits(Backlog):
 
     def __init__(self, committed: dict[TP, int]):
         super().__init__(KafkaAccess("unused:9092"), "group")
-        self.committed = committed
+        self.known = committed
 
-    async def _committed(self, tps: list[TP]) -> dict[TP, int]:
-        return {tp: self.committed[tp] for tp in tps if tp in self.committed}
+    async def committed(self, tps: list[TP]) -> dict[TP, int]:
+        return {tp: self.known[tp] for tp in tps if tp in self.known}
 
 
 def measure(consumer: FakeConsumer, committed: dict[TP, int], routed: dict[TP, int]) -> dict[str, int]:
