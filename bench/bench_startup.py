@@ -4,8 +4,9 @@ routed event, and its peak memory (VmHWM), with a small log (the baseline) and a
 For each size a bus of its own: one worker routes SIZE events (the router's workload: clues that
 derive transfers, findings with three to four recipients), then stops; a fresh worker is spawned
 while one more event waits on an ingest topic, and is timed until that event's record on the
-log (its timestamp, against the wall clock at spawn). Prints both, the cost per log record, and
-the ratios large/small (issue 14's target: start-up within 1.5x, memory not growing with the log).
+log (its timestamp, against the wall clock at spawn). Prints both, the peak memory of the worker
+that routed the log, the cost per log record, and the ratios large/small (issue 14's target:
+start-up within 1.5x, memory not growing with the log).
 
 Usage: bench_startup.py [SMALL LARGE]   (default 2000 20000; or FOURFOLD_BENCH_STARTUP_SIZES=10000,100000)
 Filling the log runs through the router, so the large size takes as long as the router needs.
@@ -57,13 +58,14 @@ class StartUp:
     peak_mb: float
 
 
-def fill(container: Container, n: int) -> None:
-    """``n`` events routed onto the log by a worker that then stops."""
+def fill(container: Container, n: int) -> float:
+    """``n`` events routed onto the log by a worker that then stops; its peak memory (MB)."""
     children = start_workers(container, 1, "bench-filler")
     try:
         take_in_registry(container, children)
         publish_backlog(container, workload(n))
         wait_for_router(container, f"the router to route {n} events", children, DEADLINE + n / 20)
+        return peak_rss_mb(children[0].process.pid)
     finally:
         stop(children)
 
@@ -109,12 +111,13 @@ def _routed_at(consumer: KafkaConsumer, event_id: str, children: list) -> float:
 def measure(base: Settings, n: int) -> StartUp:
     with bench_bus(base) as container:
         began = time.monotonic()
-        fill(container, n)
+        routing_peak = fill(container, n)
         filled = time.monotonic() - began
         result = start_up(container, n)
     print(
         f"  {n:>7,} events routed ({result.log_records:,} records on the log, filled in {filled:.0f} s):"
-        f" start-up {result.seconds:6.2f} s, peak RSS {result.peak_mb:6.0f} MB",
+        f" start-up {result.seconds:6.2f} s, peak RSS {result.peak_mb:6.0f} MB"
+        f" (the worker that routed them: {routing_peak:.0f} MB)",
         flush=True,
     )
     return result

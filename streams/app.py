@@ -32,6 +32,7 @@ from streams.registry import Registry
 from streams.router import IngestRecord, Outcome, Router, Write
 from streams.sink import TransactionalApp, TransactionalSink, Written
 from streams.snapshot import Saved, Snapshots
+from streams.spilled import DamagedState
 from streams.state import BusState
 from streams.subscription import AgentTopics
 from streams.topic_maker import TopicMaker
@@ -93,6 +94,9 @@ class RouterConfig:
     """Where the worker saves its state (streams/snapshot.py); None: it folds the whole log at start."""
     snapshot_interval: float = 60.0
     """Seconds between saves of the state, between batches."""
+    save_after_entries: int = 50_000
+    """Save the state sooner once its spilled maps hold this many entries in memory: what bounds
+    the worker's memory (streams/spilled.py)."""
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
     extra_faust_settings: dict[str, Any] = field(default_factory=dict)
@@ -108,11 +112,11 @@ class RouterApp:
         for anchor in config.anchors:
             self.registry.trust(anchor)
         self.registry.trust(Anchor(config.bus_body, config.bus_key.verify_key))
-        self.snapshots = (
-            Snapshots(config.state_dir / "state.snapshot", config.seal) if config.state_dir else None
-        )
+        self.snapshots = Snapshots(config.state_dir, config.seal) if config.state_dir else None
         saved = self.snapshots.load() if self.snapshots else None
         self.state = saved.state if saved else BusState()
+        if self.snapshots is not None:
+            self.snapshots.attach(self.state)
         self.state.finding_horizon = 2 * config.policy.systemic_window
         self.router = Router(
             topics,
@@ -156,6 +160,7 @@ class RouterApp:
             observe=self.chains.observe,
             start_at=saved.positions if saved else None,
             known=self.state.knows,
+            catching_up=self._save_if_large,
         )
         if saved:
             log.info("state restored from %s: reading the log from %s", config.state_dir, saved.positions)
@@ -193,13 +198,18 @@ class RouterApp:
         batches = cast(faust.Stream, stream).take_events(config.batch_size, within=config.batch_wait)
         async for events in batches:
             self._unsettled = True
-            decided = [(event, await self._decide(_record_of(event))) for event in events]
+            try:
+                decided = [(event, await self._decide(_record_of(event))) for event in events]
+            except DamagedState as exc:
+                log.critical("the saved state is damaged; stopping: %s", exc)
+                await self.app.crash(exc)
+                raise
             await self._write(decided)
             await self.app.consumer.commit({event.message.tp for event in events})
             self._unsettled = False
             now = time.time()
             self.metrics.observe((outcome, now - event.message.timestamp) for event, outcome in decided)
-            if self.snapshots is not None and time.monotonic() >= self._next_snapshot:
+            if self.snapshots is not None and (time.monotonic() >= self._next_snapshot or self._large()):
                 await self.log_feed.caught_up()
                 self._save_state(self.snapshots)
 
@@ -212,6 +222,16 @@ class RouterApp:
         snapshots.save(saved)
         self._next_snapshot = time.monotonic() + self.config.snapshot_interval
         log.info("state saved as of log offsets %s in %.2fs", saved.positions, time.monotonic() - began)
+
+    def _large(self) -> bool:
+        return sum(len(m.hot) for m in self.state.spilled()) >= self.config.save_after_entries
+
+    def _save_if_large(self) -> None:
+        """While the log feed first catches up, the state is a fold of committed records only and
+        nothing else changes it: save it whenever it grows large, so that folding a long log never
+        holds all of it in memory."""
+        if self.snapshots is not None and self._large():
+            self._save_state(self.snapshots)
 
     async def _save_on_shutdown(self, _app: Any, **_: Any) -> None:
         """On a clean stop, save the state if all this worker decided is committed (the group's

@@ -28,6 +28,7 @@ class TopicFeed:
     ``caught_up()`` waits until it has applied everything committed to the topic so far.
     ``known(event_id)``, if given, says whether an event was applied already (the worker applies
     what it routes when it routes it): such a record is not decoded again, only sealed and chained.
+    ``catching_up()``, if given, is called after each fetch applied before ``ready``.
     """
 
     def __init__(
@@ -40,6 +41,7 @@ class TopicFeed:
         observe: Callable[[bytes | None, bytes | None, Headers], object] | None = None,
         start_at: dict[int, int] | None = None,
         known: Callable[[str], bool] | None = None,
+        catching_up: Callable[[], object] | None = None,
     ):
         self._access = access
         self.topic = topic
@@ -48,6 +50,7 @@ class TopicFeed:
         self.start_at = start_at or {}
         self._positions: dict[int, int] = dict(self.start_at)
         self._known = known
+        self._catching_up = catching_up
         self._seal = seal
         self._consumer: AIOKafkaConsumer | None = None
         self.ready = asyncio.Event()
@@ -78,6 +81,8 @@ class TopicFeed:
                 self._advanced.set()
                 self._advanced = asyncio.Event()
                 if not self.ready.is_set():
+                    if self._catching_up is not None:
+                        self._catching_up()
                     end = end or await self._end_offsets()
                     if end and await self._reached(end):
                         log.info("%s: caught up, %d events", self.topic, self.applied)

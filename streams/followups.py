@@ -14,6 +14,7 @@ from typing import Any
 from schemas import Envelope
 from schemas.enums import Classification, Handling
 from schemas.events.followup import ReportCadence
+from streams.spilled import Spilled
 
 BriefingKey = tuple[str, str, str]
 """(round, unit, body asked to brief)."""
@@ -93,9 +94,9 @@ class FollowUps:
     """Urgent report event id -> (reporting body, event time)."""
     reforms: dict[str, Reform] = field(default_factory=dict)
     reform_overdue: set[str] = field(default_factory=set)
-    restricted: dict[str, Restricted] = field(default_factory=dict)
+    restricted: Spilled[Restricted] = field(default_factory=lambda: Spilled("restricted"))
     """Event id -> the codes of a fact more restricted than internal and within jurisdiction."""
-    clue_origin: dict[str, str] = field(default_factory=dict)
+    clue_origin: Spilled[str] = field(default_factory=lambda: Spilled("clue_origin"))
     """Clue id -> the event that brought it onto the bus, when that event is restricted."""
     consents: set[tuple[str, str]] = field(default_factory=set)
     """(event id, body) pairs a source let pass on."""

@@ -20,6 +20,7 @@ from streams.derivations import NEEDS_WHOLE_LOG, derive
 from streams.derived import Policy, derived_id
 from streams.registry import Registry, entity_key
 from streams.routing import recipients, withheld_from
+from streams.spilled import DamagedState
 from streams.state import BusState, short_digest
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,8 @@ class Router:
             return self._refused(record, admitted)
         try:
             outcome = self._accept(record, admitted)
+        except DamagedState:  # not the record's fault: nothing may be decided
+            raise
         except Exception as exc:  # a defect in a rule must cost one record, not stall the partition
             log.error("routing %s %s failed", admitted.event_type, admitted.event_id, exc_info=True)
             refusal = Refusal("router_error", f"{type(exc).__name__} while routing", admitted, authentic=True)

@@ -2,42 +2,60 @@
 
 ``BusState`` is a fold over the log (streams/state.py). Folding a long log at every start costs
 about 95 µs per record. So the worker saves the fold with the log offsets it covers and the chains'
-heads: every ``interval``, between batches, once the log feed has read everything committed (its
-own writes included); and when it stops cleanly, if the group's offsets show that everything it
-decided was committed. At start it loads that and reads the log from those offsets.
+heads: every ``interval`` and whenever the maps in memory grow large, between batches, once the log
+feed has read everything committed (its own writes included); and when it stops cleanly, if the
+group's offsets show that everything it decided was committed. At start it loads that and reads the
+log from those offsets.
 
-The file is the worker's own, under its data directory (0600), and is trusted only under the
-bus's seal: a MAC over its bytes, checked before anything is loaded. A snapshot made by another
-version of the state's code is ignored, and the log is folded from the start.
-What it saves is a fold of committed records only, so it is never ahead of the log; any snapshot
-is as good as another, whichever of several workers on one machine wrote it last.
+The save goes to a RocksDB database (rocksdict) in the worker's data directory, in one synced,
+atomic write: an entry per key of each map that grows with the log (streams/spilled.py), only those
+changed since the last save, and one record with the rest of the state, the offsets and the heads.
+Between saves those maps read their older entries from it, so memory holds what changed since.
+
+It is trusted only under the bus's seal: every entry and the state record carry a MAC over what
+they hold and where, checked before anything is unpickled; a damaged entry stops the worker
+(``DamagedState``) instead of being decided from. What the seal cannot show is an entry taken away
+or put back from an older save: the directory is the worker's own (0700), like its key material.
+A database saved by another version of the state's code, or without a saved state, is emptied and
+the log folded from the start. Each worker on a machine takes a database of its own (RocksDB locks
+it), since the saves of two workers mixed would not be one fold.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from rocksdict import Options, Rdict, WriteBatch, WriteOptions
 
 from schemas.chain import Head
-from schemas.files import private_file
+from schemas.files import private_dir
 from schemas.seal import Seal
 from streams import followups as followups_module
+from streams import spilled as spilled_module
 from streams import state as state_module
+from streams.spilled import DamagedState
 from streams.state import BusState
 
 log = logging.getLogger(__name__)
 
 MAC_BYTES = 32
+STATE_KEY = b"\x00state"
+MAX_DATABASES = 64
+"""Most workers on one machine with a saved state each."""
+WRITE_BUFFER_BYTES = 8 << 20
+"""RocksDB's in-memory table before it writes a file: each save goes there first."""
 
 
 def _format() -> bytes:
-    """Names the code the state was folded by: any change to it makes older snapshots unusable."""
+    """Names the code the state was folded by: any change to it makes older saves unusable."""
     code = hashlib.sha256()
-    for module in (state_module, followups_module):
+    for module in (state_module, followups_module, spilled_module):
         code.update(Path(module.__file__ or "").read_bytes())
     return b"fourfold-router-state " + code.hexdigest()[:16].encode() + b"\n"
 
@@ -47,7 +65,7 @@ FORMAT = _format()
 
 @dataclass
 class Saved:
-    """What a snapshot holds: the fold, the chains' committed heads, and the log offsets it covers."""
+    """What a save holds: the fold, the chains' committed heads, and the log offsets it covers."""
 
     state: BusState
     heads: dict[str, Head]
@@ -55,32 +73,103 @@ class Saved:
 
 
 class Snapshots:
-    def __init__(self, path: Path, seal: Seal):
-        self.path = path
-        self._seal = seal
+    """The worker's saved state: the first database under ``directory`` no other worker holds."""
 
-    def save(self, saved: Saved) -> None:
-        body = pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL)
-        mac = self._seal.mac(str(self.path.name), FORMAT, body)
-        temporary = private_file(self.path.with_suffix(".tmp"))
-        with open(temporary, "wb") as out:
-            out.write(FORMAT + mac + body)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.path)
+    def __init__(self, directory: Path, seal: Seal):
+        self._seal = seal
+        self.path, self._db = _open_free(directory)
+        self._sync = WriteOptions()
+        self._sync.sync = True
 
     def load(self) -> Saved | None:
-        """The saved state, or None if there is none, it is not the bus's, or it is of another shape."""
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
+        """The saved state, its maps reading from here; None (and the database emptied) if there is
+        none, it is not the bus's, or it is of another shape."""
+        saved, why = self._read()
+        if saved is None:
+            self._empty(why)
             return None
+        self.attach(saved.state)
+        return saved
+
+    def _read(self) -> tuple[Saved | None, str]:
+        data = self._db.get(STATE_KEY)
+        if data is None:
+            return None, "holds no saved state"
         if not data.startswith(FORMAT):
-            log.warning("%s: saved by another version of the router; folding the whole log", self.path)
-            return None
+            return None, "was saved by another version of the router"
         mac, body = data[len(FORMAT) : len(FORMAT) + MAC_BYTES], data[len(FORMAT) + MAC_BYTES :]
-        if mac != self._seal.mac(str(self.path.name), FORMAT, body):
-            log.error("%s: the seal does not match; ignoring it and folding the whole log", self.path)
-            return None
+        if not hmac.compare_digest(mac, self._seal.mac("router-state", FORMAT, body)):
+            log.error("%s: the seal of the saved state does not match", self.path)
+            return None, "is not sealed by this bus"
         saved = pickle.loads(body)  # written by this bus and sealed: checked just above
-        return saved if isinstance(saved, Saved) else None
+        return (saved, "") if isinstance(saved, Saved) else (None, "holds something else")
+
+    def attach(self, state: BusState) -> None:
+        """Have ``state``'s spilled maps read what they do not hold in memory from here."""
+        for spilled in state.spilled():
+            spilled.attach(self._entry)
+
+    def save(self, saved: Saved) -> None:
+        """Write what the maps changed since the last save and the rest of the state, at once."""
+        batch = WriteBatch(raw_mode=True)
+        maps = saved.state.spilled()
+        for spilled in maps:
+            for key, value in spilled.hot.items():
+                body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                batch.put(_entry_key(spilled.name, key), self._entry_mac(spilled.name, key, body) + body)
+        self.attach(saved.state)  # the maps pickle without their entries from here on
+        body = pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL)
+        batch.put(STATE_KEY, FORMAT + self._seal.mac("router-state", FORMAT, body) + body)
+        self._db.write(batch, self._sync)
+        for spilled in maps:
+            spilled.saved()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _entry(self, name: str, key: str) -> Any:
+        data = self._db.get(_entry_key(name, key))
+        if data is None:
+            return None
+        mac, body = data[:MAC_BYTES], data[MAC_BYTES:]
+        if not hmac.compare_digest(mac, self._entry_mac(name, key, body)):
+            log.critical("%s: the saved %s entry %r fails its seal", self.path, name, key)
+            raise DamagedState(
+                f"{self.path}: the saved {name} entry {key!r} fails its seal;"
+                " remove that directory to have the worker fold the whole log"
+            )
+        return pickle.loads(body)  # sealed by this bus: checked just above
+
+    def _entry_mac(self, name: str, key: str, body: bytes) -> bytes:
+        return self._seal.mac(f"router-state:{name}", key.encode(), body)
+
+    def _empty(self, why: str) -> None:
+        """Start from nothing: remove whatever the database holds."""
+        if next(iter(self._db.keys()), None) is not None:
+            log.warning("%s %s; emptying it and folding the whole log", self.path, why)
+            self._db.close()
+            Rdict.destroy(str(self.path), _options())
+            self._db = Rdict(str(private_dir(self.path)), _options())
+
+
+def _entry_key(name: str, key: str) -> bytes:
+    return name.encode() + b"\x00" + key.encode()
+
+
+def _options() -> Options:
+    options = Options(raw_mode=True)
+    options.create_if_missing(True)
+    options.set_write_buffer_size(WRITE_BUFFER_BYTES)
+    return options
+
+
+def _open_free(directory: Path) -> tuple[Path, Rdict]:
+    """The first of ``directory``/state-0, state-1... that no running worker holds open."""
+    for number in range(MAX_DATABASES):
+        path = private_dir(directory / f"state-{number}")
+        try:
+            return path, Rdict(str(path), _options())
+        except Exception as exc:  # rocksdict raises a bare Exception; only a held lock moves on
+            if "lock" not in str(exc).lower():
+                raise
+    raise RuntimeError(f"{MAX_DATABASES} workers hold saved states under {directory} already")

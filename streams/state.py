@@ -14,8 +14,9 @@ events on the log, so a replay reaches the same state.
 Why not faust Tables: the flows are cross-matter (an inspection round changes where findings
 about other matters go; a systemic issue spans units; a tick checks every open rectification),
 so no key co-partitions them; a state rebuilt from the log is simpler and cannot drift from it.
-Cost: memory grows with the log (an id and a short digest per event, for de-duplication), and
-every worker holds all of it.
+What grows with the log (an id and a short digest per event, for de-duplication; clues, matters)
+is in ``Spilled`` maps, which a worker keeps on disk as of its last save (streams/spilled.py);
+what is left in memory is bounded by the open work and the systemic window.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from schemas.catalogue import PROTECTED_FIELDS
 from schemas.enums import Classification, Handling, VerificationOutcome
 from schemas.events import coordination, inspection, rectification
 from streams.followups import FollowUps
+from streams.spilled import Spilled
 from streams.units import MATTER_TYPES, units_named
 
 Version = tuple[datetime, str]
@@ -126,10 +128,11 @@ class BusState:
     def __init__(self, finding_horizon: timedelta = timedelta(days=60)):
         self.finding_horizon = finding_horizon
         """Findings older than this before the latest tick are forgotten (systemic windows)."""
-        self.seen: dict[str, str] = {}
-        self.clue_subjects: dict[str, tuple[str, str | None]] = {}
-        self.clues: dict[str, ClueFile] = {}
-        self.taken: dict[str, str] = {}
+        self.seen: Spilled[str] = Spilled("seen")
+        """Event id -> short digest of every event on the log."""
+        self.clue_subjects: Spilled[tuple[str, str | None]] = Spilled("clue_subjects")
+        self.clues: Spilled[ClueFile] = Spilled("clues", mutable=True)
+        self.taken: Spilled[str] = Spilled("taken")
         """Entity ids that act as keys ("clue:c-1", "round:r-1"...) -> the event that took them."""
         self.rounds: dict[str, inspection.InspectionRoundPlanned] = {}
         self.rectifications: dict[str, Rectification] = {}
@@ -137,7 +140,7 @@ class BusState:
         self.overdue_notified: set[tuple[str, datetime]] = set()
         self.findings: dict[str, Finding] = {}
         self.claimed_findings: set[str] = set()
-        self.matters: dict[str, Matter] = {}
+        self.matters: Spilled[Matter] = Spilled("matters", mutable=True)
         self.plans: dict[str, Plan] = {}
         self.plan_overdue_notified: set[tuple[str, str]] = set()
         self.oversight: dict[str, set[str]] = {}
@@ -145,6 +148,18 @@ class BusState:
         """Briefings asked, reporting relations, urgent reports, reforms (streams/followups.py)."""
         self.sequences: dict[str, int] = {}
         """Each body's highest sequence number on the log, accepted or refused."""
+
+    def spilled(self) -> tuple[Spilled[Any], ...]:
+        """The maps that grow with the log, kept on disk by a worker (streams/spilled.py)."""
+        return (
+            self.seen,
+            self.clue_subjects,
+            self.clues,
+            self.taken,
+            self.matters,
+            self.followups.restricted,
+            self.followups.clue_origin,
+        )
 
     def knows(self, event_id: str) -> bool:
         """Whether the event with this id is folded in already."""

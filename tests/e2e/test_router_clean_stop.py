@@ -18,13 +18,13 @@ def bus_settings(bus_settings: Settings) -> Settings:
 
 def test_a_cleanly_stopped_worker_saves_its_state(running_bus):
     bus = running_bus.start(projector=False)
-    saved = bus.settings.router_data_dir / "state.snapshot"
+    first = bus.children[-1]
     before = clues(20, "stopping")
     publish_all(bus, before)
     bus.wait_until(lambda: len(log_ids(bus)) and router_done(bus), 90, "the first clues")
-    assert not saved.exists()  # an hour between periodic saves: none yet
+    assert "state saved" not in first.log_path.read_text()  # an hour between periodic saves: none yet
     assert bus.children.pop().stop() == 0
-    assert saved.exists(), "the stopped worker saved no state"
+    assert "state saved" in first.log_path.read_text(), "the stopped worker saved no state"
 
     worker = bus.start_worker("worker-restarted")
     after = clues(20, "after-stop")

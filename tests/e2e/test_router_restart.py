@@ -26,7 +26,8 @@ def test_a_restarted_worker_reads_the_tail_from_its_saved_state(running_bus):
     publish_all(bus, before)
     bus.wait_until(lambda: len(log_ids(bus)) and router_done(bus), 90, "the first clues")
     publish_all(bus, clues(1, "nudge"))  # one more batch after the interval: the state is saved
-    bus.wait_until(lambda: (bus.settings.router_data_dir / "state.snapshot").exists(), 30, "a saved state")
+    first = bus.children[-1]
+    bus.wait_until(lambda: "state saved" in first.log_path.read_text(), 30, "a saved state")
     bus.children.pop().stop()
 
     worker = bus.start_worker("worker-restarted")
