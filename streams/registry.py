@@ -28,6 +28,9 @@ from schemas.events.reference import (
 
 T = TypeVar("T")
 
+MEMO_SIZE = 10_000
+"""Most jurisdiction answers the registry remembers at once (``Registry.memo``)."""
+
 
 class UnknownKey(LookupError):
     """Raised when an event names a signing key never registered to its source body."""
@@ -119,9 +122,12 @@ class Registry:
         return True
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()``, remembered until the reference data next changes. Jurisdiction lookups
-        scan the registry, and the router asks the same few for every event it routes."""
+        """``compute()``, remembered until the reference data next changes or ``MEMO_SIZE`` answers
+        are remembered. Jurisdiction lookups scan the registry, and the router asks the same few for
+        every event it routes; some name a cadre, of whom there are too many to remember all."""
         if key not in self._memo:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
             self._memo[key] = compute()
         return cast(T, self._memo[key])
 

@@ -26,3 +26,12 @@ def test_a_new_reference_fact_is_seen_by_the_next_lookup() -> None:
         "stationed-education",
         "yuzhong-stationed-health",
     ]
+
+
+def test_lookups_naming_ever_more_cadres_are_not_all_remembered(monkeypatch) -> None:
+    """A clue names its cadre, and the bus sees ever more of them: the memo must not grow with them."""
+    monkeypatch.setattr("streams.registry.MEMO_SIZE", 50)
+    registry = demo_bench().registry
+    holders = {j.clue_holder(registry, "yuzhong-hospital", f"cadre-{n}") for n in range(200)}
+    assert holders == {j.clue_holder(registry, "yuzhong-hospital", None)}
+    assert len(registry._memo) <= 50
