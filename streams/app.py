@@ -42,10 +42,10 @@ log = logging.getLogger(__name__)
 
 NEW_TOPICS_EVERY = 20.0
 """Seconds between looks for ingest topics created since start."""
-SHUTDOWN_SAVE_WAIT = 10.0
-"""Seconds a stopping worker waits for the group's offsets before it gives up saving its state."""
 NEW_BODIES_EVERY = 1.0
 """Seconds between looks at the registry: a body newly registered has its ingest topic looked for at once."""
+SHUTDOWN_SAVE_WAIT = 10.0
+"""Seconds a stopping worker waits for the group's offsets before it gives up saving its state."""
 
 RAW: dict[str, Any] = {
     "key_type": bytes,
@@ -184,7 +184,7 @@ class RouterApp:
         self.app.task(self._follow(self.reference_feed))
         self.app.task(self._follow(self.log_feed))
         self.app.task(self._serve_metrics)
-        self.app.on_before_shutdown.connect(self._save_on_shutdown)  # type: ignore[arg-type]  # mode types async receivers loosely
+        self.app.on_before_shutdown.connect(self._save_on_shutdown)  # type: ignore[arg-type]
         self.app.timer(NEW_TOPICS_EVERY)(self._follow_new_ingest_topics)
         self.app.timer(NEW_BODIES_EVERY)(self._follow_new_bodies)
         self.app.timer(5.0)(self._measure_lag)

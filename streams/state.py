@@ -21,6 +21,7 @@ what is left in memory is bounded by the open work and the systemic window.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,8 +63,11 @@ class Rectification:
     since: Version
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
+    """Kept in memory for every finding inside the systemic window (the tick's rule scans them
+    all), so kept small: no per-object dict, the ids of units and categories shared."""
+
     finding_id: str
     category: str
     unit_id: str
@@ -297,12 +301,13 @@ def _overdue(state: BusState, event: Envelope[Any]) -> None:
 
 def _finding(state: BusState, event: Envelope[Any]) -> None:
     p = event.payload
-    state.findings[str(event.event_id)] = Finding(
+    event_id = str(event.event_id)
+    state.findings[event_id] = Finding(
         p.finding_id,
-        str(p.category),
-        p.unit_id,
+        sys.intern(str(p.category)),
+        sys.intern(p.unit_id),
         event.occurred_at,
-        str(event.event_id),
+        event_id,
         event.classification,
         event.handling,
     )
