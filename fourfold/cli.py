@@ -215,8 +215,10 @@ def _service_container() -> Container:
 @app.command("worker")
 def worker() -> None:
     """Run the router: check, log and route every ingest event (faust worker, runs until stopped)."""
+    from fourfold.heap import return_large_blocks
     from fourfold.operations import prepare
 
+    return_large_blocks()
     container = _service_container()
     prepare(container)
     router = container.router()
