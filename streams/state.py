@@ -15,8 +15,9 @@ Why not faust Tables: the flows are cross-matter (an inspection round changes wh
 about other matters go; a systemic issue spans units; a tick checks every open rectification),
 so no key co-partitions them; a state rebuilt from the log is simpler and cannot drift from it.
 What grows with the log (an id and a short digest per event, for de-duplication; clues, matters)
-is in ``Spilled`` maps, which a worker keeps on disk as of its last save (streams/spilled.py);
-what is left in memory is bounded by the open work and the systemic window.
+is in ``Spilled`` maps, which a worker keeps on disk as of its last save (streams/spilled.py).
+What stays in memory is what the deadline and systemic rules scan at every tick: rounds,
+rectifications, plans, follow-ups, and the findings inside the systemic window.
 """
 
 from __future__ import annotations
