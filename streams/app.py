@@ -244,7 +244,7 @@ class RouterApp:
         decided = dict(self._next_offset)
         try:
             committed = await asyncio.wait_for(self.backlog.committed(list(decided)), SHUTDOWN_SAVE_WAIT)
-        except (KafkaError, TimeoutError) as exc:
+        except (KafkaError, OSError, TimeoutError) as exc:
             log.warning("cannot read the group's offsets at shutdown (%r): the state is not saved", exc)
             return
         behind = [tp for tp, offset in decided.items() if committed.get(tp, -1) < offset]
