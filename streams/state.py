@@ -144,7 +144,8 @@ class BusState:
         self.rect_statuses: dict[str, dict[Version, bool]] = {}
         self.overdue_notified: set[tuple[str, datetime]] = set()
         self.findings: dict[str, Finding] = {}
-        self.claimed_findings: set[str] = set()
+        self.claimed_findings: Spilled[bool] = Spilled("claimed_findings")
+        """Finding id -> True, once a systemic issue has counted it."""
         self.matters: Spilled[Matter] = Spilled("matters", mutable=True)
         self.plans: dict[str, Plan] = {}
         self.plan_overdue_notified: set[tuple[str, str]] = set()
@@ -162,6 +163,7 @@ class BusState:
             self.clues,
             self.taken,
             self.matters,
+            self.claimed_findings,
             self.followups.restricted,
             self.followups.clue_origin,
         )
@@ -315,7 +317,8 @@ def _finding(state: BusState, event: Envelope[Any]) -> None:
 
 
 def _systemic(state: BusState, event: Envelope[Any]) -> None:
-    state.claimed_findings.update(event.payload.finding_ids)
+    for finding_id in event.payload.finding_ids:
+        state.claimed_findings[finding_id] = True
 
 
 def _tick(state: BusState, event: Envelope[Any]) -> None:
