@@ -20,12 +20,13 @@ from schemas.catalogue import CLOCK_TYPES
 from schemas.categories import FindingCategory
 from schemas.enums import Classification, Handling, HowFound, Severity, SubjectKind
 from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded
+from streams import jurisdiction as j
 from streams.admission import Gate
 from streams.clock import clock_tick
 from streams.derived import Policy
 from streams.registry import Registry
 from streams.router import IngestRecord, Outcome, Router
-from streams.state import BusState
+from streams.state import BusState, Finding
 
 REGISTRAR = "registrar"
 BUS = "bus"
@@ -236,3 +237,25 @@ def read_records(
         return out
     finally:
         consumer.close()
+
+
+def literal_systemic_runs(findings: list[Finding], registry: Registry, policy: Policy) -> list[list[Finding]]:
+    """The systemic rule's runs as its definition reads, one window per finding (quadratic): what
+    ``streams.deadlines.systemic_runs`` must agree with, and the baseline it is timed against."""
+    runs, i = [], 0
+    while i < len(findings):
+        end = findings[i].occurred_at + policy.systemic_window
+        inside = [f for f in findings[i:] if f.occurred_at <= end]
+        units = {f.unit_id for f in inside}
+        regions = {r for f in inside if (r := j.region_of_unit(registry, f.unit_id))}
+        sectors = {u.sector for f in inside if (u := registry.unit(f.unit_id))}
+        if (
+            len(units) >= policy.systemic_min_units
+            or len(regions) >= policy.systemic_min_regions
+            or len(sectors) >= policy.systemic_min_sectors
+        ):
+            runs.append(inside)
+            i += len(inside)
+        else:
+            i += 1
+    return runs
