@@ -201,8 +201,7 @@ class RouterApp:
             try:
                 decided = [(event, await self._decide(_record_of(event))) for event in events]
             except DamagedState as exc:
-                log.critical("the saved state is damaged; stopping: %s", exc)
-                await self.app.crash(exc)
+                await self._stop_on_damage(exc)
                 raise
             await self._write(decided)
             await self.app.consumer.commit({event.message.tp for event in events})
@@ -222,6 +221,10 @@ class RouterApp:
         snapshots.save(saved)
         self._next_snapshot = time.monotonic() + self.config.snapshot_interval
         log.info("state saved as of log offsets %s in %.2fs", saved.positions, time.monotonic() - began)
+
+    async def _stop_on_damage(self, exc: DamagedState) -> None:
+        log.critical("the saved state is damaged; stopping: %s", exc)
+        await self.app.crash(exc)
 
     def _large(self) -> bool:
         return sum(len(m.hot) for m in self.state.spilled()) >= self.config.save_after_entries
@@ -288,7 +291,10 @@ class RouterApp:
     def _follow(self, feed: TopicFeed) -> Callable[[], Awaitable[None]]:
         async def follow() -> None:
             await self.maker.ensure(feed.topic)  # a feed of a topic that does not exist would never be ready
-            await feed.run()
+            try:
+                await feed.run()
+            except DamagedState as exc:
+                await self._stop_on_damage(exc)
 
         follow.__name__ = f"follow_{feed.topic}"
         return follow

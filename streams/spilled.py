@@ -1,11 +1,11 @@
 """A map of the router's state that grows with the log, kept on disk as of the state's last save.
 
 Every id the log ever held (for de-duplication), every clue's custody and origin, every matter:
-held in memory, these grew by about 1.5 KB per log record. A ``Spilled`` map keeps in memory only
-the entries written, or read to be changed, since the state was last saved; the rest are in the
-worker's database (streams/snapshot.py), which is written only when the whole state is saved, so
-it never holds a decision that was not committed. Without a database (tests, replays, a fold
-being saved for the first time) it is a plain map in memory.
+held in memory, these made most of a worker's growth of about 1.5 KB per log record. A ``Spilled``
+map keeps in memory only the entries written, or read to be changed, since the state was last
+saved; the rest are in the worker's database (streams/snapshot.py), which is written only when the
+whole state is saved, so it never holds a decision that was not committed. Without a database
+(tests, replays) it is a plain map in memory.
 """
 
 from __future__ import annotations
