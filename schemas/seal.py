@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 SEAL_HEADER = "ff-seal"
 KEY_BYTES = 32
+MAC_BYTES = 32
+"""HMAC-SHA256."""
 
 INTEGRITY_FAILURES = Counter(
     "fourfold_integrity_failures",
@@ -66,6 +68,15 @@ class Seal:
                 digest.update(len(part).to_bytes(8, "big"))
                 digest.update(part)
         return digest.digest()
+
+    def sealed(self, topic: str, key: bytes, value: bytes) -> bytes:
+        """``value`` with its MAC in front, to be kept outside Kafka (the router's saved state)."""
+        return self.mac(topic, key, value) + value
+
+    def opened(self, topic: str, key: bytes, data: bytes) -> bytes | None:
+        """The value ``sealed`` sealed under ``topic`` and ``key``; None if its MAC does not match."""
+        mac, value = data[:MAC_BYTES], data[MAC_BYTES:]
+        return value if hmac.compare_digest(mac, self.mac(topic, key, value)) else None
 
     def headers(self, topic: str, key: bytes | None, value: bytes | None) -> list[tuple[str, bytes]]:
         """The headers to write with a record so that readers accept it."""

@@ -24,7 +24,6 @@ it), since the saves of two workers mixed would not be one fold.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import pickle
 from dataclasses import dataclass
@@ -44,8 +43,9 @@ from streams.state import BusState
 
 log = logging.getLogger(__name__)
 
-MAC_BYTES = 32
 STATE_KEY = b"\x00state"
+STATE_LABEL = "router-state"
+"""What the seals of the saved state are bound to, so that no sealed Kafka record passes for them."""
 MAX_DATABASES = 64
 """Most workers on one machine with a saved state each."""
 WRITE_BUFFER_BYTES = 8 << 20
@@ -97,8 +97,8 @@ class Snapshots:
             return None, "holds no saved state"
         if not data.startswith(FORMAT):
             return None, "was saved by another version of the router"
-        mac, body = data[len(FORMAT) : len(FORMAT) + MAC_BYTES], data[len(FORMAT) + MAC_BYTES :]
-        if not hmac.compare_digest(mac, self._seal.mac("router-state", FORMAT, body)):
+        body = self._seal.opened(STATE_LABEL, FORMAT, data[len(FORMAT) :])
+        if body is None:
             log.error("%s: the seal of the saved state does not match", self.path)
             return None, "is not sealed by this bus"
         saved = pickle.loads(body)  # written by this bus and sealed: checked just above
@@ -116,10 +116,12 @@ class Snapshots:
         for spilled in maps:
             for key, value in spilled.hot.items():
                 body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-                batch.put(_entry_key(spilled.name, key), self._entry_mac(spilled.name, key, body) + body)
+                batch.put(
+                    _entry_key(spilled.name, key), self._seal.sealed(*_entry_place(spilled.name, key), body)
+                )
         self.attach(saved.state)  # the maps pickle without their entries from here on
         body = pickle.dumps(saved, protocol=pickle.HIGHEST_PROTOCOL)
-        batch.put(STATE_KEY, FORMAT + self._seal.mac("router-state", FORMAT, body) + body)
+        batch.put(STATE_KEY, FORMAT + self._seal.sealed(STATE_LABEL, FORMAT, body))
         self._db.write(batch, self._sync)
         for spilled in maps:
             spilled.saved()
@@ -131,17 +133,14 @@ class Snapshots:
         data = self._db.get(_entry_key(name, key))
         if data is None:
             return None
-        mac, body = data[:MAC_BYTES], data[MAC_BYTES:]
-        if not hmac.compare_digest(mac, self._entry_mac(name, key, body)):
+        body = self._seal.opened(*_entry_place(name, key), data)
+        if body is None:
             log.critical("%s: the saved %s entry %r fails its seal", self.path, name, key)
             raise DamagedState(
                 f"{self.path}: the saved {name} entry {key!r} fails its seal;"
                 " remove that directory to have the worker fold the whole log"
             )
         return pickle.loads(body)  # sealed by this bus: checked just above
-
-    def _entry_mac(self, name: str, key: str, body: bytes) -> bytes:
-        return self._seal.mac(f"router-state:{name}", key.encode(), body)
 
     def _empty(self, why: str) -> None:
         """Start from nothing: remove whatever the database holds."""
@@ -154,6 +153,11 @@ class Snapshots:
 
 def _entry_key(name: str, key: str) -> bytes:
     return name.encode() + b"\x00" + key.encode()
+
+
+def _entry_place(name: str, key: str) -> tuple[str, bytes]:
+    """What an entry's seal binds it to besides its value: its map and its key."""
+    return f"{STATE_LABEL}:{name}", key.encode()
 
 
 def _options() -> Options:
