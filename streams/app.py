@@ -22,6 +22,7 @@ from schemas.anchors import Anchor
 from schemas.chain import Chains, Checkpoint, Head
 from schemas.seal import Seal
 from streams.admission import Gate
+from streams.clients import RouterFaustApp
 from streams.clock import CLOCK_MATTER, clock_tick
 from streams.derived import Policy
 from streams.feed import TopicFeed
@@ -30,7 +31,7 @@ from streams.metrics import RouterMetrics
 from streams.partitioning import KeyHashedOnce
 from streams.registry import Registry
 from streams.router import IngestRecord, Outcome, Router, Write
-from streams.sink import TransactionalApp, TransactionalSink, Written
+from streams.sink import TransactionalSink, Written
 from streams.snapshot import Saved, Snapshots
 from streams.spilled import DamagedState
 from streams.state import BusState
@@ -133,7 +134,7 @@ class RouterApp:
             policy=config.policy,
         )
         self.metrics = RouterMetrics()
-        self.app = TransactionalApp(
+        self.app = RouterFaustApp(
             f"{topics.prefix}-router",
             broker=f"kafka://{config.access.bootstrap_servers}",
             broker_credentials=config.access.faust_credentials(),

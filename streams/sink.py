@@ -21,12 +21,6 @@ to the broker (offsets into the transaction, its end, the next one begun); a bat
 partitions waited for nine in a row: over 40 % of a batch's time on a backlog. The transactions are
 independent (one producer each), so ``guard_commits`` has them committed side by side
 (``commit_side_by_side``).
-
-A transaction's requests that reach the broker while the previous transaction's markers are still
-being written are refused as retriable (KIP-890's checks: ``COORDINATOR_NOT_AVAILABLE`` for an
-offset commit, ``CONCURRENT_TRANSACTIONS`` for others), and aiokafka waits ``retry_backoff_ms``,
-100 ms by default, before it asks again. One commit in ten paid that wait, on a backlog and at a
-trickle alike; ``TransactionalApp``'s producers wait ``RETRY_BACKOFF_MS`` instead.
 """
 
 from __future__ import annotations
@@ -38,34 +32,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
-from faust.transport.drivers.aiokafka import Producer
-from faust.types import TP, ProducerT
+from faust.types import TP
 
 from schemas.chain import Chains, Head, chain_of
 from schemas.seal import Seal
 from streams.router import Write
 
 log = logging.getLogger(__name__)
-
-RETRY_BACKOFF_MS = 20
-"""Milliseconds a transactional producer waits before it repeats a request refused as retriable:
-long enough for the broker to write the previous transaction's markers (aiokafka waits the same
-for the one refusal it already special-cases, KAFKA-5477), short enough not to stall a batch."""
-
-
-class QuickRetryProducer(Producer):
-    """faust's aiokafka producer; every aiokafka producer it makes (one per input partition's
-    transaction, and its own) retries after RETRY_BACKOFF_MS."""
-
-    def _settings_extra(self) -> Mapping[str, Any]:
-        return {**super()._settings_extra(), "retry_backoff_ms": RETRY_BACKOFF_MS}
-
-
-class TransactionalApp(faust.App):
-    """A faust app whose producer is a ``QuickRetryProducer``."""
-
-    def _new_producer(self) -> ProducerT:
-        return QuickRetryProducer(self.transport, loop=self.loop, beacon=self.beacon)
 
 
 @dataclass(frozen=True)
