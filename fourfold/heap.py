@@ -11,9 +11,9 @@ The fixed threshold must stay above 256 KiB, though: asyncio's TLS transport rea
 into a fresh 256 KiB buffer and shrinks it to what came (``SSLProtocol.max_size``), several times
 per Kafka response. Fixed at glibc's 128 KiB default, each of those reads was an mmap, an mremap
 and a munmap: TLS reads were a quarter of a worker's busy time at 50 events/s, and those calls
-more than half of that. Fixing the mmap
-threshold also fixes the trim threshold at its 128 KiB default, so the heap's top is kept up to
-TRIM_THRESHOLD_BYTES instead of being given back and taken again by every read.
+more than half of that. Fixing the mmap threshold also fixes the trim threshold at its 128 KiB
+default, so the heap's top is kept up to TRIM_THRESHOLD_BYTES instead of being given back and
+taken again by every read.
 Nothing changes where the C library is not glibc.
 """
 

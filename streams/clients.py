@@ -30,8 +30,9 @@ long enough for the broker to write the previous transaction's markers (aiokafka
 for the one refusal it already special-cases, KAFKA-5477), short enough not to stall a batch."""
 
 FETCH_MAX_WAIT_MS = 100
-"""The longest the broker holds the router's fetch for records to arrive. Each wait costs an empty
-fetch naming every ingest partition; 100 ms did as well as 25 ms at 50–500 events/s."""
+"""The longest the broker holds the router's fetch for records to arrive. An idle worker then sends
+ten empty fetches a second, each naming every ingest partition: 12.6 % of a core idle against
+9.3 % with faust's 1,500 ms, on a bus of 20 bodies. 25 ms did no better than 100 at 50–500 events/s."""
 
 
 class QuickRetryProducer(Producer):
