@@ -52,13 +52,16 @@ NAMESPACE = uuid.UUID("5f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b")
 
 @pytest.fixture
 def bus_settings(bus_settings: Settings) -> Settings:
-    """No wall clock (ticks are published by the test), and a short session so a dead worker's
-    partitions move on within seconds."""
+    """No wall clock (ticks are published by the test), a short session so a dead worker's
+    partitions move on within seconds, and batches of 100, so that a backlog is many batches and a
+    kill lands between two of them (with 500, a 1,200-event backlog was three batches, and the
+    router once finished it before the test could kill it)."""
     return bus_settings.model_copy(
         update={
             "clock_interval": 0,
             "router_session_timeout": 6.0,
             "router_commit_interval": 0.3,
+            "router_batch_size": 100,
             "metrics_port": _free_port(),
         }
     )
@@ -128,6 +131,19 @@ def digests(bus: Any) -> dict[str, set[str]]:
 
 def router_done(bus: Any) -> bool:
     """Whether the router's committed offsets have reached the end of every ingest topic."""
+    committed, end = _ingest_progress(bus)
+    return all(tp in committed and committed[tp] >= end[tp] for tp in end if end[tp] > 0)
+
+
+def routed_inputs(bus: Any) -> int:
+    """How many ingest records the router has committed: one request, where reading the log to
+    count its records takes longer than the router takes to route a thousand events."""
+    committed, _ = _ingest_progress(bus)
+    return sum(committed.values())
+
+
+def _ingest_progress(bus: Any) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """The router group's committed offset and the end of each ingest partition."""
     prefix = bus.container.topics.prefix
     operator = _operator(bus)
     _, tps = _topology(operator, prefix)
@@ -137,7 +153,7 @@ def router_done(bus: Any) -> bool:
         group = f"{prefix}-router"
         committed = admin.list_group_offsets({group: None}).get(group, {})
         end = consumer.end_offsets(list(tps))
-        return all(tp in committed and committed[tp].offset >= end[tp] for tp in tps if end[tp] > 0)
+        return {tp: committed[tp].offset for tp in tps if tp in committed}, dict(end)
     finally:
         consumer.close()
         admin.close()
@@ -195,10 +211,10 @@ def assert_exactly_once(bus: Any, events: list[Envelope[Any]]) -> None:
 
 def test_a_worker_killed_mid_stream_loses_nothing_and_duplicates_nothing(running_bus):
     bus = running_bus.start(projector=False)
-    events = clues(1200, "kill")  # seconds of routing: reading the log to see progress takes time too
+    events = clues(3000, "kill")  # seconds of routing, longer than a look at the progress takes
     publish_all(bus, events)
     worker = bus.children[0]
-    bus.wait_until(lambda: len(log_ids(bus)) >= 150, 60, "the worker to be mid-stream")
+    bus.wait_until(lambda: routed_inputs(bus) >= 75, 60, "the worker to be mid-stream")
     worker.kill()
     bus.children.remove(worker)  # a dead child would make every wait give up
     before = len(log_ids(bus))
