@@ -131,31 +131,32 @@ def digests(bus: Any) -> dict[str, set[str]]:
 
 def router_done(bus: Any) -> bool:
     """Whether the router's committed offsets have reached the end of every ingest topic."""
-    committed, end = _ingest_progress(bus)
-    return all(tp in committed and committed[tp] >= end[tp] for tp in end if end[tp] > 0)
+    operator = _operator(bus)
+    _, tps = _topology(operator, bus.container.topics.prefix)
+    committed = _committed(bus)
+    consumer = KafkaConsumer(**operator.kafka_python(), group_id=None)
+    try:
+        end = consumer.end_offsets(list(tps))
+    finally:
+        consumer.close()
+    return all(committed.get(tp, -1) >= end[tp] for tp in tps if end[tp] > 0)
 
 
 def routed_inputs(bus: Any) -> int:
     """How many ingest records the router has committed: one request, where reading the log to
     count its records takes longer than the router takes to route a thousand events."""
-    committed, _ = _ingest_progress(bus)
-    return sum(committed.values())
+    return sum(_committed(bus).values())
 
 
-def _ingest_progress(bus: Any) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
-    """The router group's committed offset and the end of each ingest partition."""
-    prefix = bus.container.topics.prefix
-    operator = _operator(bus)
-    _, tps = _topology(operator, prefix)
-    admin = KafkaAdminClient(**operator.kafka_python())
-    consumer = KafkaConsumer(**operator.kafka_python(), group_id=None)
+def _committed(bus: Any) -> dict[TopicPartition, int]:
+    """The router group's committed offset of each ingest partition it has committed."""
+    group = f"{bus.container.topics.prefix}-router"
+    admin = KafkaAdminClient(**_operator(bus).kafka_python())
     try:
-        group = f"{prefix}-router"
-        committed = admin.list_group_offsets({group: None}).get(group, {})
-        end = consumer.end_offsets(list(tps))
-        return {tp: committed[tp].offset for tp in tps if tp in committed}, dict(end)
+        return {
+            tp: meta.offset for tp, meta in admin.list_group_offsets({group: None}).get(group, {}).items()
+        }
     finally:
-        consumer.close()
         admin.close()
 
 
