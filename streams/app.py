@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from streams.clients import RouterFaustApp
 from streams.clock import CLOCK_MATTER, clock_tick
 from streams.derived import Policy
 from streams.feed import TopicFeed
+from streams.group_transaction import TransactionSettings
 from streams.lag import Backlog
 from streams.metrics import RouterMetrics
 from streams.partitioning import KeyHashedOnce
@@ -149,9 +151,12 @@ class RouterApp:
             broker_commit_interval=config.commit_interval,
             broker_session_timeout=config.session_timeout,
             broker_heartbeat_interval=min(3.0, config.session_timeout / 4),
-            producer_partitioner=KeyHashedOnce(),
             web_enabled=False,
             **config.extra_faust_settings,
+        )
+        worker_id = self.snapshots.worker_id() if self.snapshots else uuid.uuid4().hex
+        self.app.transaction_settings = TransactionSettings(
+            f"{self.app.conf.id}-{worker_id}", config.access.aiokafka(), KeyHashedOnce()
         )
         self.chains = Chains(saved.heads if saved else None)
         self.reference_feed = TopicFeed(config.access, topics.reference, self.registry.apply, config.seal)
@@ -280,7 +285,10 @@ class RouterApp:
         return all(held[topic] == consumer.topic_partitions(topic) for topic in self.subscription.names)
 
     async def _write(self, decided: list[tuple[faust.EventT, Outcome]]) -> None:
-        batch = [Written(event.message.tp, outcome.writes, event.ack) for event, outcome in decided]
+        batch = [
+            Written(event.message.tp, event.message.offset + 1, outcome.writes, event.ack)
+            for event, outcome in decided
+        ]
         try:
             await self.sink.write(batch)
         except Exception as exc:  # cannot write transactionally: stop, let a restart recover

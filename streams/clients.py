@@ -1,11 +1,6 @@
-"""faust's aiokafka clients, with the two settings the router needs changed: its transactional
-producers retry a refused request quickly, and its consumer never leaves a fetch waiting long.
-
-A transaction's requests that reach the broker while the previous transaction's markers are still
-being written are refused as retriable (KIP-890's checks: ``COORDINATOR_NOT_AVAILABLE`` for an
-offset commit, ``CONCURRENT_TRANSACTIONS`` for others), and aiokafka waits ``retry_backoff_ms``,
-100 ms by default, before it asks again. One commit in ten paid that wait, on a backlog and at a
-trickle alike; the router's producers wait RETRY_BACKOFF_MS instead.
+"""faust's aiokafka clients, with what the router needs changed: one transaction per batch
+(streams/group_transaction.py) in place of one per input partition, and a consumer that never
+leaves a fetch waiting long.
 
 aiokafka keeps one fetch request in flight per broker, and asks only for the partitions whose
 records it no longer holds. When the router is behind, the partitions that carry events are the
@@ -16,31 +11,20 @@ wait for it. The router's consumer lets a fetch wait FETCH_MAX_WAIT_MS at most i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import aiokafka
 import faust
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Producer, Transport
-from faust.types import ConsumerT, ProducerT, TransportT
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Transport
+from faust.types import ConsumerT, TransportT
+from faust.types.transports import TransactionManagerT
 
-RETRY_BACKOFF_MS = 20
-"""Milliseconds a transactional producer waits before it repeats a request refused as retriable:
-long enough for the broker to write the previous transaction's markers (aiokafka waits the same
-for the one refusal it already special-cases, KAFKA-5477), short enough not to stall a batch."""
+from streams.group_transaction import GroupTransaction, TransactionSettings
 
 FETCH_MAX_WAIT_MS = 100
 """The longest the broker holds the router's fetch for records to arrive. An idle worker then sends
 ten empty fetches a second, each naming every ingest partition: 12.6 % of a core idle against
 9.3 % with faust's 1,500 ms, on a bus of 20 bodies. 25 ms did no better than 100 at 50–500 events/s."""
-
-
-class QuickRetryProducer(Producer):
-    """faust's aiokafka producer; every aiokafka producer it makes (one per input partition's
-    transaction, and its own) retries after RETRY_BACKOFF_MS."""
-
-    def _settings_extra(self) -> Mapping[str, Any]:
-        return {**super()._settings_extra(), "retry_backoff_ms": RETRY_BACKOFF_MS}
 
 
 class PromptFetchThread(AIOKafkaConsumerThread):
@@ -59,13 +43,14 @@ class PromptFetchConsumer(Consumer):
 
 class RouterTransport(Transport):
     Consumer: ClassVar[type[ConsumerT]] = PromptFetchConsumer
+    TransactionManager: ClassVar[type[TransactionManagerT]] = GroupTransaction
 
 
 class RouterFaustApp(faust.App):
-    """A faust app whose producer is a ``QuickRetryProducer`` and whose consumer fetches promptly."""
+    """A faust app whose transactions are ``GroupTransaction`` and whose consumer fetches promptly."""
 
-    def _new_producer(self) -> ProducerT:
-        return QuickRetryProducer(self.transport, loop=self.loop, beacon=self.beacon)
+    transaction_settings: TransactionSettings
+    """Set by the router before the app starts: its one transactional producer."""
 
     def _new_transport(self) -> TransportT:
         return RouterTransport(self.conf.broker_consumer, self)

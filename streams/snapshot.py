@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,14 @@ class Snapshots:
         self.path, self._db = _open_free(directory)
         self._sync = WriteOptions()
         self._sync.sync = True
+
+    def worker_id(self) -> str:
+        """The name of whichever worker holds this database, the same after each restart: the
+        worker's transactional id ends with it (streams/group_transaction.py)."""
+        path = self.path.with_name(f"{self.path.name}.worker-id")
+        if not path.exists():
+            path.write_text(uuid.uuid4().hex)
+        return path.read_text().strip()
 
     def load(self) -> Saved | None:
         """The saved state, its maps reading from here; None (and the database emptied) if there is

@@ -22,7 +22,7 @@ def main() -> None:
     async def write_then_die(self: TransactionalSink, batch: Any) -> None:
         await write(self, batch)
         if any(item.writes for item in batch):
-            await self._app.producer.flush()
+            await self.transaction.flush()
             os._exit(DIED)
 
     TransactionalSink.write = write_then_die  # type: ignore[method-assign]

@@ -1,5 +1,6 @@
-"""The router's faust clients (streams/clients.py): its transactional producers retry a refused
-request after 20 ms, not aiokafka's 100, and its consumer lets a fetch wait 100 ms, not faust's 1,500."""
+"""The router's faust clients (streams/clients.py): one transactional producer per worker, fenced by
+the group's generation, that retries a refused request after 20 ms, not aiokafka's 100; and a
+consumer that lets a fetch wait 100 ms, not faust's 1,500."""
 
 from __future__ import annotations
 
@@ -7,17 +8,15 @@ import asyncio
 
 import faust
 
-from streams.clients import FETCH_MAX_WAIT_MS, RETRY_BACKOFF_MS, RouterFaustApp
-
-
-def _retry_backoff(app: faust.App) -> float:
-    """Seconds the app's producer for one input partition's transaction waits before a retry."""
-
-    async def made() -> float:
-        producer = app.producer._new_producer(transactional_id=f"{app.conf.id}-0")  # type: ignore[attr-defined]
-        return float(producer._sender._retry_backoff)
-
-    return asyncio.run(made())
+from streams.clients import FETCH_MAX_WAIT_MS, RouterFaustApp
+from streams.group_transaction import (
+    RETRY_BACKOFF_MS,
+    TRANSACTION_TIMEOUT_MS,
+    GroupTransaction,
+    MemberProducer,
+    TransactionSettings,
+)
+from streams.partitioning import KeyHashedOnce
 
 
 def _fetch_max_wait(app: faust.App) -> int:
@@ -30,15 +29,27 @@ def _fetch_max_wait(app: faust.App) -> int:
     return asyncio.run(made())
 
 
-def _apps() -> tuple[faust.App, faust.App]:
+def _apps() -> tuple[RouterFaustApp, faust.App]:
     settings = {"broker": "kafka://127.0.0.1:1", "processing_guarantee": "exactly_once"}
     return RouterFaustApp("router-clients", **settings), faust.App("plain-clients", **settings)
 
 
-def test_a_transactional_producer_retries_after_twenty_milliseconds() -> None:
-    router, plain = _apps()
-    assert _retry_backoff(router) == RETRY_BACKOFF_MS / 1000 == 0.02
-    assert _retry_backoff(plain) == 0.1  # what the router's app changes
+def test_the_worker_commits_through_one_producer_fenced_by_the_groups_generation() -> None:
+    router, _ = _apps()
+    router.transaction_settings = TransactionSettings(
+        "router-clients-w1", {"bootstrap_servers": "127.0.0.1:1"}, KeyHashedOnce()
+    )
+
+    async def made() -> MemberProducer:
+        transactions = router.consumer.transactions
+        assert isinstance(transactions, GroupTransaction)
+        return transactions.new_producer()
+
+    producer = asyncio.run(made())
+    assert isinstance(producer, MemberProducer)
+    assert producer._txn_manager.transactional_id == "router-clients-w1"
+    assert producer._sender._retry_backoff == RETRY_BACKOFF_MS / 1000 == 0.02
+    assert producer._txn_manager.transaction_timeout_ms == TRANSACTION_TIMEOUT_MS
 
 
 def test_the_brokers_hold_on_a_fetch_is_short() -> None:

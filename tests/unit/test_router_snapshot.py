@@ -111,3 +111,12 @@ def test_each_worker_on_a_machine_has_a_database_of_its_own(tmp_path):
     assert (first.path.name, second.path.name) == ("state-0", "state-1")
     first.close()
     assert Snapshots(tmp_path, seal).path.name == "state-0"
+
+
+def test_a_database_names_its_worker_the_same_after_a_restart_and_apart_from_the_others(tmp_path):
+    seal = Seal.generate()
+    first, second = Snapshots(tmp_path, seal), Snapshots(tmp_path, seal)
+    names = first.worker_id(), second.worker_id()
+    assert names[0] != names[1]
+    first.close()
+    assert Snapshots(tmp_path, seal).worker_id() == names[0]

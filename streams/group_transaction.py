@@ -1,0 +1,312 @@
+"""One Kafka transaction per worker and batch, fenced by the consumer group's generation (KIP-447).
+
+faust-streaming's exactly-once mode keeps one transactional producer per input partition, so
+that the next owner of a partition, whose producer has the same transactional id, fences a dead
+or stalled owner and aborts its open transaction. A batch that read nine partitions then wrote
+and committed nine transactions, each a few round trips, and the broker wrote transaction
+markers for each. Kafka 2.5 made that unnecessary (KIP-447): an offset commit inside a
+transaction (``TxnOffsetCommit`` v3) names the consumer group's member and generation, and the
+group coordinator refuses it from a member that has lost its partitions since. One producer per
+worker can then commit every partition of a batch in one transaction. aiokafka 0.14 sends only
+``TxnOffsetCommit`` v0, without the generation; ``MemberProducer`` sends v3.
+
+``GroupTransaction`` takes the place of faust's transaction manager (streams/clients.py): the
+router's sink sends a batch's outputs through it, and faust's commit of the batch's offsets ends
+the transaction. Its transactional id is the worker's own and outlives a restart of it
+(``Snapshots.worker_id``): a worker restarted after a crash aborts the transaction its last
+process left open as soon as it starts, so that readers of the log are not held up behind it
+until ``TRANSACTION_TIMEOUT_MS``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.client import CoordinationType
+from aiokafka.errors import (
+    GroupAuthorizationFailedError,
+    IllegalGenerationError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+    for_code,
+)
+from aiokafka.producer.sender import Sender, TxnOffsetCommitHandler
+from aiokafka.protocol.api import Request, RequestStruct, Response
+from aiokafka.protocol.types import CompactArray, CompactString, Int16, Int32, Int64, Schema, TaggedFields
+from faust.transport.consumer import TransactionManager
+from faust.types import TP
+
+log = logging.getLogger(__name__)
+
+RETRY_BACKOFF_MS = 20
+"""Milliseconds the producer waits before it repeats a request refused as retriable. A transaction's
+requests that reach the broker while the previous transaction's markers are still being written are
+refused so (KIP-890's checks), and aiokafka waits 100 ms by default: one commit in ten paid that."""
+
+TRANSACTION_TIMEOUT_MS = 20_000
+"""How long the broker keeps a transaction open that its producer stopped tending (a worker killed
+and not restarted) before it aborts it; readers of the log wait behind it until then. A batch's
+transaction lasts milliseconds."""
+
+
+NOT_A_MEMBER = (IllegalGenerationError, UnknownMemberIdError, RebalanceInProgressError)
+"""The group coordinator's refusals of an offset commit from a member that no longer holds its
+partitions (or may not: a rebalance under way)."""
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Who commits, as the consumer group knows it now."""
+
+    member_id: str
+    generation_id: int
+
+
+class TxnOffsetCommitResponse_v3(Response):
+    API_KEY = 28
+    API_VERSION = 3
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        (
+            "topics",
+            CompactArray(
+                ("name", CompactString("utf-8")),
+                (
+                    "partitions",
+                    CompactArray(("partition", Int32), ("error_code", Int16), ("tags", TaggedFields)),
+                ),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class TxnOffsetCommitRequest_v3(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 28
+    API_VERSION = 3
+    RESPONSE_TYPE = TxnOffsetCommitResponse_v3
+    SCHEMA = Schema(
+        ("transactional_id", CompactString("utf-8")),
+        ("group_id", CompactString("utf-8")),
+        ("producer_id", Int64),
+        ("producer_epoch", Int16),
+        ("generation_id", Int32),
+        ("member_id", CompactString("utf-8")),
+        ("group_instance_id", CompactString("utf-8")),
+        (
+            "topics",
+            CompactArray(
+                ("name", CompactString("utf-8")),
+                (
+                    "partitions",
+                    CompactArray(
+                        ("partition", Int32),
+                        ("offset", Int64),
+                        ("leader_epoch", Int32),
+                        ("metadata", CompactString("utf-8")),
+                        ("tags", TaggedFields),
+                    ),
+                ),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class MemberTxnOffsetCommit(Request[TxnOffsetCommitRequest_v3]):
+    """``TxnOffsetCommit`` as a member of the group: the broker checks the generation (KIP-447)."""
+
+    API_KEY = 28
+
+    def __init__(self, *fields: Any):
+        self._fields = fields
+
+    def build(self, request_struct_class: type[TxnOffsetCommitRequest_v3]) -> TxnOffsetCommitRequest_v3:
+        return request_struct_class(*self._fields)
+
+
+class _MemberCommitHandler(TxnOffsetCommitHandler):
+    """aiokafka's handler of a transaction's offset commit, sending v3 with the membership."""
+
+    def __init__(self, sender: Sender, offsets: Any, group_id: str, membership: Membership):
+        super().__init__(sender, offsets, group_id)
+        self._membership = membership
+
+    def create_request(self) -> MemberTxnOffsetCommit:
+        txn = self._sender._txn_manager
+        topics: dict[str, list[Any]] = defaultdict(list)
+        for tp, offset in sorted(self._offsets.items()):
+            topics[tp.topic].append((tp.partition, offset.offset, -1, offset.metadata, {}))
+        member = self._membership
+        return MemberTxnOffsetCommit(
+            txn.transactional_id,
+            self._group_id,
+            txn.producer_id,
+            txn.producer_epoch,
+            member.generation_id,
+            member.member_id,
+            None,
+            [(topic, partitions, {}) for topic, partitions in topics.items()],
+            {},
+        )
+
+    def handle_response(self, resp: Any) -> Any:
+        """A refusal for want of membership fails the transaction, to be aborted; the rest is
+        aiokafka's handling of the v0 response, which has the v3 one's errors without tags."""
+        for _, partitions, _ in resp.topics:
+            for _, code, _ in partitions:
+                if (error_type := for_code(code)) in NOT_A_MEMBER:
+                    self._fail_transaction(error_type())
+                    return None
+        resp.errors = [
+            (topic, [(partition, code) for partition, code, _ in partitions])
+            for topic, partitions, _ in resp.topics
+        ]
+        return super().handle_response(resp)
+
+    def _fail_transaction(self, exc: Exception) -> None:
+        """Fail the transaction, to be aborted. aiokafka forgets the partitions it wrote to when it
+        does, and then aborts only in memory, leaving the broker to time the transaction out while
+        readers wait behind it; they are kept, so that the abort reaches the broker."""
+        txn = self._sender._txn_manager
+        written = set(txn.txn_partitions)
+        txn.error_transaction(exc)
+        txn.txn_partitions.update(written)
+
+
+class _MemberSender(Sender):
+    """aiokafka's sender, whose offset commits carry the group membership ``membership`` reports."""
+
+    membership: Callable[[], Membership]
+
+    async def _do_txn_offset_commit(self, offsets: Any, group_id: str) -> None:
+        if not offsets:
+            return
+        try:
+            node_id = await self._find_coordinator(CoordinationType.GROUP, group_id)
+        except GroupAuthorizationFailedError as exc:
+            self._txn_manager.error_transaction(exc)
+            return
+        await _MemberCommitHandler(self, offsets, group_id, self.membership()).do(node_id)
+
+
+class MemberProducer(AIOKafkaProducer):
+    """A transactional aiokafka producer whose offset commits are fenced by the group's generation."""
+
+    def __init__(self, membership: Callable[[], Membership], **settings: Any):
+        super().__init__(**settings)
+        self._sender.__class__ = _MemberSender
+        self._sender.membership = membership  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class TransactionSettings:
+    """How the worker's one transactional producer reaches the broker, and under which id."""
+
+    transactional_id: str
+    client: Mapping[str, Any]
+    """aiokafka keyword arguments: address and credentials (schemas/access.KafkaAccess)."""
+    partitioner: Callable[..., int]
+
+
+class GroupTransaction(TransactionManager):
+    """faust's transaction manager, with one producer and one transaction per batch.
+
+    The router's sink sends through ``send_in_transaction``; faust's commit of the batch's offsets
+    commits the transaction. The transaction also commits the offset after every input record whose
+    outputs it holds (``written``), even where faust would not: faust holds back a partition's
+    offsets when it sees a gap before them (another producer's transaction markers), and the
+    outputs would otherwise be visible while their records are read again."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._producer: MemberProducer | None = None
+        self._open = False
+        self.written: dict[TP, int] = {}
+        """Input partition -> the offset after the last record whose outputs the transaction holds."""
+
+    async def on_start(self) -> None:
+        self._producer = self.new_producer()
+        await self._producer.start()  # fences the worker's previous process and aborts what it left open
+
+    def new_producer(self) -> MemberProducer:
+        settings: TransactionSettings = self.app.transaction_settings  # type: ignore[attr-defined]
+        return MemberProducer(
+            self._membership,
+            **settings.client,
+            transactional_id=settings.transactional_id,
+            transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
+            retry_backoff_ms=RETRY_BACKOFF_MS,
+            partitioner=settings.partitioner,
+        )
+
+    async def on_stop(self) -> None:
+        if self._producer is None:
+            return
+        if self._open:
+            log.info("stopping with a transaction open: aborting it")
+            await self._producer.abort_transaction()
+        await self._producer.stop()
+
+    def _membership(self) -> Membership:
+        coordinator = self.consumer._thread._ensure_consumer()._coordinator  # type: ignore[attr-defined]
+        return Membership(coordinator.member_id, coordinator.generation)
+
+    @property
+    def producer_client(self) -> MemberProducer:
+        if self._producer is None:
+            raise RuntimeError("the worker's transactional producer is not started")
+        return self._producer
+
+    async def send_in_transaction(
+        self, source: TP, next_offset: int, topic: str, key: bytes, value: bytes, headers: list[Any]
+    ) -> None:
+        """Send one output of the input record before ``next_offset`` on ``source``."""
+        producer = self.producer_client
+        if not self._open:
+            await producer.begin_transaction()
+            self._open = True
+        self.written[source] = max(self.written.get(source, 0), next_offset)
+        await producer.send(topic, value, key=key, headers=headers)
+
+    async def flush(self) -> None:
+        if self._producer is not None:
+            await self._producer.flush()
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        await self.flush()
+
+    async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP]) -> None:
+        """Nothing to start or stop: one producer serves every partition the worker holds."""
+
+    async def commit(self, offsets: Mapping[TP, int], start_new_transaction: bool = True) -> bool:
+        """Commit the open transaction with ``offsets``, the group's next offset of each input; if
+        that cannot be done, stop the worker, leaving the transaction to be aborted."""
+        if not offsets and not self.written:
+            return False
+        try:
+            await self._commit(offsets)
+        except Exception as exc:  # fenced, or refused as a member of an older generation
+            log.critical("cannot commit the batch's transaction; stopping: %r", exc)
+            await self.app.crash(exc)
+            raise
+        return True
+
+    async def _commit(self, offsets: Mapping[TP, int]) -> None:
+        producer = self.producer_client
+        if not self._open:
+            await producer.begin_transaction()
+            self._open = True
+        done = {**offsets, **{tp: max(n, offsets.get(tp, 0)) for tp, n in self.written.items()}}
+        await producer.send_offsets_to_transaction(done, self.app.conf.id)
+        await producer.commit_transaction()
+        self._open = False
+        self.written.clear()

@@ -1,0 +1,106 @@
+"""One transaction per worker (streams/group_transaction.py) on the real broker: a member of the
+router's group commits a batch's outputs and offsets together, and a member the group has moved on
+from (a stalled worker whose partitions another took over) has its commit refused, where aiokafka's
+own transactional offset commit, which does not name the generation, is let through."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import IllegalGenerationError
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+
+from schemas.access import KafkaAccess
+from streams.group_transaction import MemberProducer, Membership
+
+pytestmark = pytest.mark.integration
+
+
+async def _member(access: KafkaAccess, group: str, topic: str) -> AIOKafkaConsumer:
+    consumer = AIOKafkaConsumer(topic, **access.aiokafka(), group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    while not consumer.assignment():
+        await consumer.getmany(timeout_ms=200)
+    return consumer
+
+
+def _membership(consumer: AIOKafkaConsumer, generation_shift: int = 0) -> Callable[[], Membership]:
+    coordinator = consumer._coordinator
+    return lambda: Membership(coordinator.member_id, coordinator.generation + generation_shift)
+
+
+async def _commit(
+    producer: AIOKafkaProducer, group: str, tp: TopicPartition, output: str, offset: int
+) -> None:
+    """One batch: an output record and the input offset, in one transaction."""
+    await producer.begin_transaction()
+    await producer.send(output, b"out", key=b"k")
+    await producer.send_offsets_to_transaction({tp: offset}, group)
+    await producer.commit_transaction()
+
+
+async def _committed(access: KafkaAccess, group: str, tp: TopicPartition) -> int | None:
+    reader = AIOKafkaConsumer(**access.aiokafka(), group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        return await reader.committed(tp)
+    finally:
+        await reader.stop()
+
+
+async def _visible(access: KafkaAccess, topic: str) -> int:
+    """How many records of the topic's one partition a read_committed consumer sees."""
+    tp = TopicPartition(topic, 0)
+    reader = AIOKafkaConsumer(**access.aiokafka(), isolation_level="read_committed")
+    await reader.start()
+    try:
+        reader.assign([tp])
+        await reader.seek_to_beginning(tp)
+        end = (await reader.end_offsets([tp]))[tp]
+        seen = 0
+        while await reader.position(tp) < end:
+            batches = await reader.getmany(tp, timeout_ms=500)
+            seen += sum(len(records) for records in batches.values())
+        return seen
+    finally:
+        await reader.stop()
+
+
+def test_a_member_of_an_older_generation_cannot_commit_a_batch(operator: KafkaAccess, prefix: str) -> None:
+    source, output, group = f"{prefix}.in", f"{prefix}.out", f"{prefix}-router"
+    admin = KafkaAdminClient(**operator.kafka_python())
+    admin.create_topics([NewTopic(name, 1, 1) for name in (source, output)])
+
+    async def scenario() -> None:
+        member = await _member(operator, group, source)
+        tp = TopicPartition(source, 0)
+        client = operator.aiokafka()
+        current = MemberProducer(_membership(member), **client, transactional_id=f"{prefix}-a")
+        stale = MemberProducer(_membership(member, -1), **client, transactional_id=f"{prefix}-b")
+        plain = AIOKafkaProducer(**client, transactional_id=f"{prefix}-c")
+        for producer in (current, stale, plain):
+            await producer.start()
+        try:
+            await _commit(current, group, tp, output, 5)
+            assert await _committed(operator, group, tp) == 5
+            with pytest.raises(IllegalGenerationError):
+                await _commit(stale, group, tp, output, 9)
+            await stale.abort_transaction()  # as the worker does when it stops
+            assert await _committed(operator, group, tp) == 5
+            await _commit(plain, group, tp, output, 7)  # the router's commits before: not fenced
+            assert await _committed(operator, group, tp) == 7
+        finally:
+            await member.stop()
+            for producer in (current, stale, plain):
+                await producer.stop()
+        assert await _visible(operator, output) == 2  # the stale member's output never shows
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        admin.delete_topics([source, output])
+        admin.close()
