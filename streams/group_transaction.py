@@ -10,6 +10,12 @@ group coordinator refuses it from a member that has lost its partitions since. O
 worker can then commit every partition of a batch in one transaction. aiokafka 0.14 sends only
 ``TxnOffsetCommit`` v0, without the generation; ``MemberProducer`` sends v3.
 
+The other half of KIP-447 is on the reading side: a worker newly given a partition must not start
+from its committed offset while a transaction that commits a later one is still open, as that of
+a worker stalled past its session could be. ``StableOffsetsClient`` asks for the offsets with
+``require_stable`` (``OffsetFetch`` v7), and the broker answers "unstable" until the transaction
+ends; aiokafka asks only v3, which returns the older offset at once.
+
 ``GroupTransaction`` takes the place of faust's transaction manager (streams/clients.py): the
 router's sink sends a batch's outputs through it, and faust's commit of the batch's offsets ends
 the transaction. Its transactional id is the worker's own and outlives a restart of it
@@ -27,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.client import CoordinationType
+from aiokafka.client import AIOKafkaClient, CoordinationType
 from aiokafka.errors import (
     GroupAuthorizationFailedError,
     IllegalGenerationError,
@@ -37,7 +43,17 @@ from aiokafka.errors import (
 )
 from aiokafka.producer.sender import Sender, TxnOffsetCommitHandler
 from aiokafka.protocol.api import Request, RequestStruct, Response
-from aiokafka.protocol.types import CompactArray, CompactString, Int16, Int32, Int64, Schema, TaggedFields
+from aiokafka.protocol.commit import OffsetFetchRequest
+from aiokafka.protocol.types import (
+    Boolean,
+    CompactArray,
+    CompactString,
+    Int16,
+    Int32,
+    Int64,
+    Schema,
+    TaggedFields,
+)
 from faust.transport.consumer import TransactionManager
 from faust.types import TP
 
@@ -205,6 +221,99 @@ class MemberProducer(AIOKafkaProducer):
         super().__init__(**settings)
         self._sender.__class__ = _MemberSender
         self._sender.membership = membership  # type: ignore[attr-defined]
+
+
+UNSTABLE_OFFSET_COMMIT = 88
+"""The broker's answer to ``require_stable`` while a transaction holds the offset pending."""
+COORDINATOR_LOAD_IN_PROGRESS = 14
+"""What aiokafka, which knows no code 88, retries after its backoff, as Java's client retries 88."""
+
+
+class OffsetFetchResponse_v7(Response):
+    API_KEY = 9
+    API_VERSION = 7
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        (
+            "topics",
+            CompactArray(
+                ("name", CompactString("utf-8")),
+                (
+                    "partitions",
+                    CompactArray(
+                        ("partition", Int32),
+                        ("offset", Int64),
+                        ("leader_epoch", Int32),
+                        ("metadata", CompactString("utf-8")),
+                        ("error_code", Int16),
+                        ("tags", TaggedFields),
+                    ),
+                ),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("error_code", Int16),
+        ("tags", TaggedFields),
+    )
+
+
+class OffsetFetchRequest_v7(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 9
+    API_VERSION = 7
+    RESPONSE_TYPE = OffsetFetchResponse_v7
+    SCHEMA = Schema(
+        ("group_id", CompactString("utf-8")),
+        (
+            "topics",
+            CompactArray(
+                ("name", CompactString("utf-8")), ("partitions", CompactArray(Int32)), ("tags", TaggedFields)
+            ),
+        ),
+        ("require_stable", Boolean),
+        ("tags", TaggedFields),
+    )
+
+
+class StableOffsetFetch(Request[OffsetFetchRequest_v7]):
+    """``OffsetFetch`` that waits out open transactions: ``require_stable`` (KIP-447)."""
+
+    API_KEY = 9
+
+    def __init__(self, group_id: str, partitions: list[tuple[str, list[int]]]):
+        self._group_id = group_id
+        self._partitions = partitions
+
+    def build(self, request_struct_class: type[OffsetFetchRequest_v7]) -> OffsetFetchRequest_v7:
+        no_tags: dict[int, bytes] = {}
+        topics = [(topic, partitions, no_tags) for topic, partitions in self._partitions]
+        return request_struct_class(self._group_id, topics, True, no_tags)
+
+
+class StableOffsetsClient(AIOKafkaClient):
+    """aiokafka's client, whose consumer group asks for its committed offsets with ``require_stable``
+    and reads the answer as aiokafka reads v3's, an offset still pending as one to ask for again."""
+
+    async def send(self, node_id: int, request: Any, **kwargs: Any) -> Any:
+        if not isinstance(request, OffsetFetchRequest) or request._partitions is None:
+            return await super().send(node_id, request, **kwargs)
+        response = await super().send(
+            node_id, StableOffsetFetch(request._consumer_group, request._partitions), **kwargs
+        )
+        response.topics = [
+            (topic, [_as_v3(*partition) for partition in partitions])
+            for topic, partitions, _ in response.topics
+        ]
+        return response
+
+
+def _as_v3(
+    partition: int, offset: int, _epoch: int, metadata: str | None, error: int, _tags: Any
+) -> tuple[Any, ...]:
+    if error == UNSTABLE_OFFSET_COMMIT:
+        log.info("a transaction holds the committed offset of partition %d pending: asking again", partition)
+        error = COORDINATOR_LOAD_IN_PROGRESS
+    return partition, offset, metadata or "", error
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """One transaction per worker (streams/group_transaction.py) on the real broker: a member of the
 router's group commits a batch's outputs and offsets together, and a member the group has moved on
 from (a stalled worker whose partitions another took over) has its commit refused, where aiokafka's
-own transactional offset commit, which does not name the generation, is let through."""
+own transactional offset commit, which does not name the generation, is let through. And the worker
+that takes over reads the group's offsets only once no transaction holds them pending, where
+aiokafka's consumer reads the older offset at once and would route its records again."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
 from schemas.access import KafkaAccess
-from streams.group_transaction import MemberProducer, Membership
+from streams.group_transaction import MemberProducer, Membership, StableOffsetsClient
 
 pytestmark = pytest.mark.integration
 
@@ -43,8 +45,10 @@ async def _commit(
     await producer.commit_transaction()
 
 
-async def _committed(access: KafkaAccess, group: str, tp: TopicPartition) -> int | None:
+async def _committed(access: KafkaAccess, group: str, tp: TopicPartition, stable: bool = False) -> int | None:
     reader = AIOKafkaConsumer(**access.aiokafka(), group_id=group, enable_auto_commit=False)
+    if stable:
+        reader._client.__class__ = StableOffsetsClient  # as the router's consumer does
     await reader.start()
     try:
         return await reader.committed(tp)
@@ -103,4 +107,34 @@ def test_a_member_of_an_older_generation_cannot_commit_a_batch(operator: KafkaAc
         asyncio.run(scenario())
     finally:
         admin.delete_topics([source, output])
+        admin.close()
+
+
+def test_a_new_owner_reads_the_groups_offsets_only_once_no_transaction_holds_them(
+    operator: KafkaAccess, prefix: str
+) -> None:
+    source, group = f"{prefix}.in", f"{prefix}-router"
+    admin = KafkaAdminClient(**operator.kafka_python())
+    admin.create_topics([NewTopic(source, 1, 1)])
+
+    async def scenario() -> None:
+        tp = TopicPartition(source, 0)
+        stalled = AIOKafkaProducer(**operator.aiokafka(), transactional_id=f"{prefix}-stalled")
+        await stalled.start()
+        try:
+            await stalled.begin_transaction()
+            await stalled.send_offsets_to_transaction({tp: 11}, group)  # its commit is still to come
+            assert await _committed(operator, group, tp) is None  # aiokafka's reading: start over
+            stable = asyncio.ensure_future(_committed(operator, group, tp, stable=True))
+            await asyncio.sleep(1.5)
+            assert not stable.done(), "the offset was read while a transaction held it pending"
+            await stalled.commit_transaction()
+            assert await asyncio.wait_for(stable, 10) == 11
+        finally:
+            await stalled.stop()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        admin.delete_topics([source])
         admin.close()
