@@ -37,6 +37,7 @@ from aiokafka.client import AIOKafkaClient, CoordinationType
 from aiokafka.errors import (
     GroupAuthorizationFailedError,
     IllegalGenerationError,
+    KafkaError,
     RebalanceInProgressError,
     UnknownMemberIdError,
     for_code,
@@ -362,27 +363,30 @@ class GroupTransaction(TransactionManager):
             return
         if self._open:
             log.info("stopping with a transaction open: aborting it")
-            await self._producer.abort_transaction()
+            try:
+                await self._producer.abort_transaction()
+            except KafkaError as exc:  # fenced: the broker aborts it, or the next start does
+                log.warning("cannot abort the open transaction: %r", exc)
         await self._producer.stop()
 
     def _membership(self) -> Membership:
         coordinator = self.consumer._thread._ensure_consumer()._coordinator  # type: ignore[attr-defined]
         return Membership(coordinator.member_id, coordinator.generation)
 
-    @property
-    def producer_client(self) -> MemberProducer:
+    async def _begun(self) -> MemberProducer:
+        """The producer, with a transaction open."""
         if self._producer is None:
             raise RuntimeError("the worker's transactional producer is not started")
+        if not self._open:
+            await self._producer.begin_transaction()
+            self._open = True
         return self._producer
 
     async def send_in_transaction(
         self, source: TP, next_offset: int, topic: str, key: bytes, value: bytes, headers: list[Any]
     ) -> None:
         """Send one output of the input record before ``next_offset`` on ``source``."""
-        producer = self.producer_client
-        if not self._open:
-            await producer.begin_transaction()
-            self._open = True
+        producer = await self._begun()
         self.written[source] = max(self.written.get(source, 0), next_offset)
         await producer.send(topic, value, key=key, headers=headers)
 
@@ -410,10 +414,7 @@ class GroupTransaction(TransactionManager):
         return True
 
     async def _commit(self, offsets: Mapping[TP, int]) -> None:
-        producer = self.producer_client
-        if not self._open:
-            await producer.begin_transaction()
-            self._open = True
+        producer = await self._begun()
         done = {**offsets, **{tp: max(n, offsets.get(tp, 0)) for tp, n in self.written.items()}}
         await producer.send_offsets_to_transaction(done, self.app.conf.id)
         await producer.commit_transaction()
