@@ -84,22 +84,22 @@ class Membership:
     generation_id: int
 
 
+def _tagged(*fields: Any) -> CompactArray:
+    """A flexible version's array of structs, each ending in its tagged fields."""
+    return CompactArray(*fields, ("tags", TaggedFields))
+
+
+def _by_topic(*partition_fields: Any) -> CompactArray:
+    """A flexible version's array of topics, each with its array of partitions."""
+    return _tagged(("name", CompactString("utf-8")), ("partitions", _tagged(*partition_fields)))
+
+
 class TxnOffsetCommitResponse_v3(Response):
     API_KEY = 28
     API_VERSION = 3
     SCHEMA = Schema(
         ("throttle_time_ms", Int32),
-        (
-            "topics",
-            CompactArray(
-                ("name", CompactString("utf-8")),
-                (
-                    "partitions",
-                    CompactArray(("partition", Int32), ("error_code", Int16), ("tags", TaggedFields)),
-                ),
-                ("tags", TaggedFields),
-            ),
-        ),
+        ("topics", _by_topic(("partition", Int32), ("error_code", Int16))),
         ("tags", TaggedFields),
     )
 
@@ -119,19 +119,11 @@ class TxnOffsetCommitRequest_v3(RequestStruct):
         ("group_instance_id", CompactString("utf-8")),
         (
             "topics",
-            CompactArray(
-                ("name", CompactString("utf-8")),
-                (
-                    "partitions",
-                    CompactArray(
-                        ("partition", Int32),
-                        ("offset", Int64),
-                        ("leader_epoch", Int32),
-                        ("metadata", CompactString("utf-8")),
-                        ("tags", TaggedFields),
-                    ),
-                ),
-                ("tags", TaggedFields),
+            _by_topic(
+                ("partition", Int32),
+                ("offset", Int64),
+                ("leader_epoch", Int32),
+                ("metadata", CompactString("utf-8")),
             ),
         ),
         ("tags", TaggedFields),
@@ -237,20 +229,12 @@ class OffsetFetchResponse_v7(Response):
         ("throttle_time_ms", Int32),
         (
             "topics",
-            CompactArray(
-                ("name", CompactString("utf-8")),
-                (
-                    "partitions",
-                    CompactArray(
-                        ("partition", Int32),
-                        ("offset", Int64),
-                        ("leader_epoch", Int32),
-                        ("metadata", CompactString("utf-8")),
-                        ("error_code", Int16),
-                        ("tags", TaggedFields),
-                    ),
-                ),
-                ("tags", TaggedFields),
+            _by_topic(
+                ("partition", Int32),
+                ("offset", Int64),
+                ("leader_epoch", Int32),
+                ("metadata", CompactString("utf-8")),
+                ("error_code", Int16),
             ),
         ),
         ("error_code", Int16),
@@ -265,12 +249,7 @@ class OffsetFetchRequest_v7(RequestStruct):
     RESPONSE_TYPE = OffsetFetchResponse_v7
     SCHEMA = Schema(
         ("group_id", CompactString("utf-8")),
-        (
-            "topics",
-            CompactArray(
-                ("name", CompactString("utf-8")), ("partitions", CompactArray(Int32)), ("tags", TaggedFields)
-            ),
-        ),
+        ("topics", _tagged(("name", CompactString("utf-8")), ("partitions", CompactArray(Int32)))),
         ("require_stable", Boolean),
         ("tags", TaggedFields),
     )
@@ -393,9 +372,6 @@ class GroupTransaction(TransactionManager):
     async def flush(self) -> None:
         if self._producer is not None:
             await self._producer.flush()
-
-    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
-        await self.flush()
 
     async def on_rebalance(self, assigned: set[TP], revoked: set[TP], newly_assigned: set[TP]) -> None:
         """Nothing to start or stop: one producer serves every partition the worker holds."""

@@ -15,7 +15,6 @@ the broker's transaction timeout.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -27,8 +26,6 @@ from schemas.chain import Chains, Head, chain_of
 from schemas.seal import Seal
 from streams.group_transaction import GroupTransaction
 from streams.router import Write
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,6 +81,7 @@ class TransactionalSink:
         it; then checkpoint each chain the batch extended. No commit can fall inside the batch."""
         for topic in sorted({w.topic for item in batch for w in item.writes}):
             await self._declare(topic)
+        transaction = self.transaction
         async with self._boundary:
             extended: dict[str, Written] = {}
             for item in batch:
@@ -91,18 +89,20 @@ class TransactionalSink:
                 for w in item.writes:
                     if w.role == "log":
                         extended[chain] = item
-                    await self._send(item, w, chain if w.role == "log" else None)
+                    await self._send(transaction, item, w, chain if w.role == "log" else None)
                 item.ack()
             for chain, item in extended.items():
                 checkpoint = self._checkpoint(chain, self.chains.head(chain))
                 await self._declare(checkpoint.topic)
-                await self._send(item, checkpoint, None)
+                await self._send(transaction, item, checkpoint, None)
 
-    async def _send(self, item: Written, write: Write, chain: str | None) -> None:
+    async def _send(
+        self, transaction: GroupTransaction, item: Written, write: Write, chain: str | None
+    ) -> None:
         key = write.key.encode()
         headers = self._seal.headers(write.topic, key, write.value)
         if chain is not None:
             headers += self.chains.extend(chain, key, write.value)
-        await self.transaction.send_in_transaction(
+        await transaction.send_in_transaction(
             item.source, item.next_offset, write.topic, key, write.value, headers
         )
