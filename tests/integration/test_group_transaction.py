@@ -46,6 +46,8 @@ async def _commit(
 
 
 async def _committed(access: KafkaAccess, group: str, tp: TopicPartition, stable: bool = False) -> int | None:
+    """The group's committed offset; ``stable``: once every transaction committing it has ended
+    (its markers are written after ``commit_transaction`` returns, a moment later on a busy broker)."""
     reader = AIOKafkaConsumer(**access.aiokafka(), group_id=group, enable_auto_commit=False)
     if stable:
         reader._client.__class__ = StableOffsetsClient  # as the router's consumer does
@@ -90,13 +92,13 @@ def test_a_member_of_an_older_generation_cannot_commit_a_batch(operator: KafkaAc
             await producer.start()
         try:
             await _commit(current, group, tp, output, 5)
-            assert await _committed(operator, group, tp) == 5
+            assert await _committed(operator, group, tp, stable=True) == 5
             with pytest.raises(IllegalGenerationError):
                 await _commit(stale, group, tp, output, 9)
             await stale.abort_transaction()  # as the worker does when it stops
-            assert await _committed(operator, group, tp) == 5
+            assert await _committed(operator, group, tp, stable=True) == 5
             await _commit(plain, group, tp, output, 7)  # the router's commits before: not fenced
-            assert await _committed(operator, group, tp) == 7
+            assert await _committed(operator, group, tp, stable=True) == 7
         finally:
             await member.stop()
             for producer in (current, stale, plain):
