@@ -133,8 +133,9 @@ class Settings(BaseSettings):
     router_batch_wait: float = Field(
         0.02,
         ge=0,
-        description="Seconds the router gathers each batch once the previous one is done: at most the"
-        " wait it adds at human pace; under load, how a batch grows (faust gathers nothing meanwhile).",
+        description="Seconds between the ticks on which the router closes a batch begun with nothing"
+        " waiting: at most the wait it adds at human pace. Records that queued up during a batch form the"
+        " next at once.",
     )
     router_session_timeout: float = Field(
         6.0,
