@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer
-from sqlalchemy import literal_column, select
-from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -91,31 +91,32 @@ def follow_ingest(container: Container, watch: Watch, topics: list[str]) -> None
 def follow_inbox(container: Container, watch: Watch) -> None:
     """Look every 5 ms whether the read models changed, and if so read the inbox rows added since
     the last look. SQLite's ``data_version`` says so without a query: polling by query took a
-    tenth of a core from the machine the bus runs on."""
+    tenth of a core from the machine the bus runs on. Both go to the driver directly: through
+    SQLAlchemy the look took 17 % of a core at 500 ev/s, on the two cores the bus shares."""
     last, seen_version = 0, None
-    rowid = literal_column("rowid")
+    newer = f"SELECT rowid, event_id, delivered_at FROM {inbox.name} WHERE rowid > ?"
     with container.engine.connect() as conn:
+        cursor = conn.connection.cursor()
         while not watch.stopping.is_set():
             time.sleep(0.005)
             try:
-                version = conn.exec_driver_sql("PRAGMA data_version").scalar()
-                rows = (
-                    conn.execute(
-                        select(rowid, inbox.c.event_id, inbox.c.delivered_at).where(rowid > last)
-                    ).all()
-                    if version != seen_version
-                    else []
-                )
-            except OperationalError:  # the projector holds the write lock: look again
+                version = cursor.execute("PRAGMA data_version").fetchone()[0]
+                rows = cursor.execute(newer, (last,)).fetchall() if version != seen_version else []
+            except sqlite3.OperationalError:  # the projector holds the write lock: look again
                 continue
             finally:
-                conn.rollback()
+                conn.connection.rollback()
             seen_version, now = version, time.time()
             for row_id, event_id, delivered_at in rows:
                 last = max(last, row_id)
                 watch.note(watch.in_inbox, event_id, now)
                 if delivered_at is not None:
-                    watch.note(watch.delivered, event_id, delivered_at.timestamp())
+                    watch.note(watch.delivered, event_id, _instant(delivered_at))
+
+
+def _instant(text: str) -> float:
+    """Seconds since the epoch of a read model's UTC text (``projections.db.UtcDateTime``)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 @dataclass(frozen=True)
