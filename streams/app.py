@@ -205,7 +205,10 @@ class RouterApp:
         config = self.config
         stream.enable_acks = False  # the sink acks each record once its outputs are in the transaction
         queue = cast(faust.Channel, stream.channel).queue
-        waiting = lambda: not queue.empty()  # noqa: E731
+
+        def waiting() -> bool:
+            return not queue.empty()
+
         ready = batches(stream.events(), waiting, max_size=config.batch_size, window=config.batch_wait)
         async for events in ready:
             self._unsettled = True

@@ -2,12 +2,11 @@
 
 faust's ``take_events`` waits out its whole window after every batch before it hands over the
 next, even when records queued up while the last batch was being routed: under load every batch
-paid the window again on top of the time its records had already waited, and a worker with a
-backlog spent a tenth of its time waiting. Here a batch that begins with records waiting closes as
-soon as nothing more is waiting. A batch that begins with nothing waiting closes, as faust's does,
-at the next tick of the window counted from the end of the last batch, so that at human pace records
-close together still share one transaction (routing each at once cost more CPU per event at
-50 events/s and was no faster).
+paid the window again on top of the time its records had already waited. Here a batch that begins
+with records waiting closes as soon as nothing more is waiting. A batch that begins with nothing
+waiting closes, as faust's does, at the next tick of the window counted from the end of the last
+batch, so that at human pace records close together still share one transaction (routing each at
+once cost more CPU per event at 50 events/s and was no faster).
 """
 
 from __future__ import annotations
