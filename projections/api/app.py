@@ -2,9 +2,10 @@
 
 import json
 from datetime import datetime
+from http import HTTPStatus
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, status
+from fastapi import Depends, FastAPI, HTTPException, Query
 from sqlalchemy import Engine
 
 from projections import access, audit, health_report, queries
@@ -249,6 +250,6 @@ def _receipt(row: dict[str, Any]) -> dict[str, Any]:
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, "as_of needs a timezone, e.g. 2026-03-02T10:00:00Z"
+            HTTPStatus.UNPROCESSABLE_ENTITY, "as_of needs a timezone, e.g. 2026-03-02T10:00:00Z"
         )
     return moment
