@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from fourfold.acl import OPERATOR  # noqa: E402
 from fourfold.bootstrap import Container  # noqa: E402
 from fourfold.processes import Child  # noqa: E402
 from producers import Publisher  # noqa: E402
+from projections.db import utc_from_text  # noqa: E402
 from projections.inbox import inbox  # noqa: E402
 
 RATES = tuple(int(r) for r in sys.argv[2:]) or (50, 200, 500)
@@ -111,12 +111,7 @@ def follow_inbox(container: Container, watch: Watch) -> None:
                 last = max(last, row_id)
                 watch.note(watch.in_inbox, event_id, now)
                 if delivered_at is not None:
-                    watch.note(watch.delivered, event_id, _instant(delivered_at))
-
-
-def _instant(text: str) -> float:
-    """Seconds since the epoch of a read model's UTC text (``projections.db.UtcDateTime``)."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+                    watch.note(watch.delivered, event_id, utc_from_text(delivered_at).timestamp())
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,11 @@ def utc_text(value: datetime) -> str:
     return format_timestamp(value)
 
 
+def utc_from_text(text: str) -> datetime:
+    """The instant ``utc_text`` wrote, as SQLite gives it back."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """A UTC instant on every backend: a timestamptz on PostgreSQL; on SQLite the fixed-width text
     ``2026-03-02T09:30:00.000000Z``, which sorts as time does and costs one format call to write."""
@@ -68,7 +73,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return utc_from_text(value)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
