@@ -25,13 +25,13 @@ async def batches(
     are ready to be read at once (faust: the stream's channel queue is not empty)."""
     loop = asyncio.get_running_loop()
     batch: list[E] = []
-    opened, backlog, lingered = loop.time(), waiting(), False
+    opened, prompt = loop.time(), waiting()
     async for record in records:
         batch.append(record)
-        if window > 0 and len(batch) < max_size and not (backlog or lingered or waiting()):
+        if window > 0 and len(batch) < max_size and not (prompt or waiting()):
             await asyncio.sleep((opened - loop.time()) % window)
-            lingered = True
+            prompt = True  # the window is served: close once nothing more is waiting
         if len(batch) >= max_size or not waiting():
             yield batch
             batch = []
-            opened, backlog, lingered = loop.time(), waiting(), False
+            opened, prompt = loop.time(), waiting()
