@@ -2,8 +2,8 @@
 floor of the same run: SDK publish to the record being readable on its ingest topic.
 
 A bus of its own with a `fourfold worker` and a `fourfold project` (SQLite under the bus's home).
-The SDK (three bodies' direct publishers) publishes the router's workload at a steady pace for a
-few seconds per rate; this process notes when each event is first readable on its ingest topic
+The SDK (three bodies' direct publishers, connected once for the whole run as an agency's are)
+publishes the router's workload at a steady pace for a few seconds per rate; this process notes when each event is first readable on its ingest topic
 (the floor: the SDK's linger and the broker) and when its first inbox row appears (looking every
 5 ms whether the read models changed). Prints p50/p95/p99 of both, the p99 of publish to the
 router's inbox record (the row's ``delivered_at``), the backlog when publishing stopped (events
@@ -127,10 +127,11 @@ class Figures:
     """CPU milliseconds per offered event, per child process (publishing until drained)."""
 
 
-def offer(container: Container, watch: Watch, rate: int, start: int, children: list[Child]) -> Figures:
+def offer(
+    publishers: dict[str, Publisher], watch: Watch, rate: int, start: int, children: list[Child]
+) -> Figures:
     """Publish at ``rate`` events/s for SECONDS; wait until each is in an inbox."""
     events = workload(int(rate * SECONDS), start=start)
-    publishers = {body: container.publisher(body) for body in {e.source_body for e in events}}
     cpu = _cpu(children)
     began = time.perf_counter()
     for i, event in enumerate(events):
@@ -143,7 +144,8 @@ def offer(container: Container, watch: Watch, rate: int, start: int, children: l
     with watch.lock:
         backlog = sum(1 for i in ids if i not in watch.in_inbox)
     ended = time.monotonic()
-    _close(publishers)
+    for publisher in publishers.values():
+        publisher.flush()
     wait(lambda: all(i in watch.in_inbox for i in ids), f"{len(ids)} events in an inbox", children, DRAIN)
     drained = time.monotonic() - ended
     used = {name: (after - cpu[name]) * 1000 / len(ids) for name, after in _cpu(children).items()}
@@ -162,11 +164,6 @@ def offer(container: Container, watch: Watch, rate: int, start: int, children: l
 
 def _cpu(children: list[Child]) -> dict[str, float]:
     return {child.name: cpu_seconds(child.process.pid) for child in children}
-
-
-def _close(publishers: dict[str, Publisher]) -> None:
-    for publisher in publishers.values():
-        publisher.close()
 
 
 def _ms(start: dict[str, float], end: dict[str, float], ids: list[str]) -> list[float]:
@@ -194,20 +191,26 @@ def run(container: Container) -> None:
     children = [*start_workers(container, 1), _projector(container)]
     watch = Watch()
     followers: list[threading.Thread] = []
+    publishers: dict[str, Publisher] = {}
     try:
         take_in_registry(container, children)
-        topics = sorted({container.topics.ingest(e.source_body) for e in workload(3)})
+        bodies = sorted({e.source_body for e in workload(3)})
+        topics = [container.topics.ingest(body) for body in bodies]
         followers.append(_thread(lambda: follow_ingest(container, watch, topics)))
         followers.append(_thread(lambda: follow_inbox(container, watch)))
         time.sleep(2)  # the ingest follower is at the end of its topics
+        publishers.update((body, container.publisher(body)) for body in bodies)
         start = 0
-        warm = offer(container, watch, 10, start, children)  # connections made, router and projector warm
+        # connections made (the SDK's too), router and projector warm
+        warm = offer(publishers, watch, 10, start, children)
         start += warm.offered
         for rate in RATES:
-            figures = offer(container, watch, rate, start, children)
+            figures = offer(publishers, watch, rate, start, children)
             start += figures.offered
             report(figures)
     finally:
+        for publisher in publishers.values():
+            publisher.close()
         watch.stopping.set()
         for thread in followers:
             thread.join()
