@@ -215,13 +215,14 @@ def _service_container() -> Container:
 @app.command("worker")
 def worker() -> None:
     """Run the router: check, log and route every ingest event (faust worker, runs until stopped)."""
-    from fourfold.heap import return_large_blocks
+    from fourfold.heap import freeze_startup_objects, return_large_blocks
     from fourfold.operations import prepare
 
     return_large_blocks()
     container = _service_container()
     prepare(container)
     router = container.router()
+    freeze_startup_objects()
     from faust.worker import Worker
 
     Worker(router.app, loglevel=container.settings.log_level.lower(), quiet=True).execute_from_commandline()
@@ -232,11 +233,13 @@ def project() -> None:
     """Run the projector: apply the log and the inbox topics to the read models (runs until stopped)."""
     import signal
 
+    from fourfold.heap import freeze_startup_objects
     from fourfold.operations import prepare
 
     container = _service_container()
     prepare(container)
     projector = container.projector()
+    freeze_startup_objects()
     stopping = False
 
     def _stop(*_: object) -> None:
