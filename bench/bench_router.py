@@ -1,13 +1,16 @@
-"""Router throughput on one worker, against two baselines in the same run on the same events: the
-per-core limit of decoding and verifying them, and a plain aiokafka consume->produce loop.
+"""Router throughput on one worker, against three baselines in the same run on the same events:
+the per-core limit of decoding and verifying them, a plain aiokafka consume->produce loop, and the
+batch loop issue 14 names as its first target.
 
-Both read the same backlog of signed events from the ingest topics of a bus of their own (a
+All read the same backlog of signed events from the ingest topics of a bus of their own (a
 unique topic prefix on the shared broker). The router (a real `fourfold worker` process:
 exactly-once transactions, signature checks, routing, derived events) is timed from its first
 to its last record on the log; the plain loop copies each record to one output topic, with no
-decoding and no transactions; the limit is ``decode_event`` plus ``verify_event`` on one core in
-this process. Prints events per second for each and the ratios (issue 14's target: router/limit
-at least 0.5). Bounded: about a minute, most of it starting the worker.
+decoding and no transactions; the batch loop decodes and verifies each record and writes three
+outputs per record, one transaction per batch of 500; the limit is ``decode_event`` plus
+``verify_event`` on one core in this process. Prints events per second for each and the ratios
+(issue 14's target: router/limit at least 0.5). Bounded: about a minute, most of it starting the
+worker.
 
 Usage: bench_router.py [EVENTS]   (default 3000; or FOURFOLD_BENCH_EVENTS)
 """
@@ -39,10 +42,15 @@ from bench.common import (  # noqa: E402
 )
 from fourfold.acl import OPERATOR  # noqa: E402
 from fourfold.bootstrap import Container  # noqa: E402
+from schemas import decode_event  # noqa: E402
+from schemas import verify_event as verify_signature  # noqa: E402
 from streams.testing import read_records  # noqa: E402
 
 __all__ = ["PARTITIONS", "route_backlog", "workload"]  # what other benchmarks take from here
 
+BATCH = 500
+OUTPUTS = 3
+"""The comparison loop's batch size and outputs per event, as issue 14 describes it."""
 EVENTS = int(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("FOURFOLD_BENCH_EVENTS", 3000))
 
 
@@ -79,6 +87,52 @@ async def plain_loop(container: Container, sources: list[str], n: int) -> float:
         await producer.stop()
 
 
+async def batch_loop(container: Container, sources: list[str], n: int) -> float:
+    """Events per second of the comparison loop issue 14 names as its first target, on the same
+    backlog: aiokafka ``getmany`` in batches of up to BATCH, each event decoded and its signature
+    verified as the router does, three outputs per event, one transaction per batch committing
+    the outputs and the batch's offsets together. No routing, no state, no seals or chains."""
+    operator = container.access(OPERATOR)
+    group = f"{container.topics.prefix}-batch-loop"
+    outs = [f"{container.topics.prefix}.bench-batch-out-{i}" for i in range(OUTPUTS)]
+    container.admin.ensure(outs)
+    keys = {
+        body: container.keys.load(body).verify_key for body in (container.topics.body_of(t) for t in sources)
+    }
+    consumer = AIOKafkaConsumer(
+        *sources,
+        **operator.aiokafka(),
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    producer = AIOKafkaProducer(**operator.aiokafka(), transactional_id=group, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    try:
+        seen, first = 0, 0.0
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=BATCH)
+            if not batches:
+                continue
+            first = first or time.perf_counter()
+            async with producer.transaction():
+                for records in batches.values():
+                    for r in records:
+                        event = decode_event(r.value)
+                        verify_signature(event, keys[event.source_body])
+                        for out in outs:
+                            await producer.send(out, r.value, key=r.key)
+                    seen += len(records)
+                offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                await producer.send_offsets_to_transaction(offsets, group)
+        return n / (time.perf_counter() - first)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
 async def _commit(consumer: AIOKafkaConsumer, attempts: int = 20) -> None:
     """Commit, again after what Kafka calls retriable (a coordinator moving on a fresh broker)."""
     for attempt in range(attempts):
@@ -99,6 +153,7 @@ def main() -> None:
         print(f"published {EVENTS} signed events on 3 ingest topics x {PARTITIONS} partitions")
         sources = sorted({container.topics.ingest(e.source_body) for e in events})
         plain = asyncio.run(plain_loop(container, sources, EVENTS))
+        batched = asyncio.run(batch_loop(container, sources, EVENTS))
         limit = decode_verify_rate(container, signed_backlog(container, events))
         quarantine = read_records(container.access(OPERATOR), [container.topics.quarantine])
         refused = Counter(json.loads(value)["reason"] for _, value in quarantine)
@@ -109,8 +164,12 @@ def main() -> None:
     )
     print(f"decode + verify on one core:     {limit:8.0f} events/s  ({1e6 / limit:.0f} µs per event)")
     print(f"plain aiokafka consume->produce: {plain:8.0f} events/s")
+    print(
+        f"batch loop, transactional:       {batched:8.0f} events/s  (decode, verify, {OUTPUTS} outputs each)"
+    )
     print(f"ratio router/limit: {routed / limit:.3f}  (target at least 0.5)")
     print(f"ratio router/plain: {routed / plain:.3f}")
+    print(f"ratio router/batch loop: {routed / batched:.3f}  (the issue's first target)")
     if refused:
         print(f"(quarantined by reason: {dict(refused)}: the workload no longer fits the rules)")
 
