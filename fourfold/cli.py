@@ -222,10 +222,20 @@ def worker() -> None:
     container = _service_container()
     prepare(container)
     router = container.router()
-    freeze_startup_objects()
     from faust.worker import Worker
 
-    Worker(router.app, loglevel=container.settings.log_level.lower(), quiet=True).execute_from_commandline()
+    class FrozenOnceStarted(Worker):
+        """faust's worker, which freezes the objects start-up made once the app is running:
+        faust's services and clients are made after the router, and each full collection walked
+        them again (13-26 ms pauses left against 32-59 ms with the router alone frozen)."""
+
+        async def on_startup_finished(self) -> None:
+            await super().on_startup_finished()
+            freeze_startup_objects()
+
+    FrozenOnceStarted(
+        router.app, loglevel=container.settings.log_level.lower(), quiet=True
+    ).execute_from_commandline()
 
 
 @app.command("project")

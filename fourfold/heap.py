@@ -45,7 +45,7 @@ def freeze_startup_objects() -> None:
     """Leave every object start-up made out of later garbage collections.
 
     CPython's full collections walk every object the process tracks, holding the GIL meanwhile.
-    Most of a long-lived process's objects are made at start-up (modules, the faust app, the
+    Most of a long-lived process's objects are made at start-up (modules, faust's services, the
     registry, the restored state, the read models' metadata) and live as long as it does, yet each
     full collection walked them again: 60–180 ms in a worker and up to 320 ms in the projector,
     with every event in flight held for it (timed with ``gc.callbacks`` during bench_latency.py).
