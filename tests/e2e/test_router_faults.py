@@ -43,6 +43,7 @@ from streams.clock import clock_tick
 from streams.testing import Numbering, event, read_records
 from tests.conftest import RunningBus
 from tests.e2e import crashing_worker
+from tests.e2e.test_cli_read_commands import _fourfold
 
 pytestmark = pytest.mark.e2e
 
@@ -192,7 +193,8 @@ def publish_all(bus: Any, events: list[Envelope[Any]]) -> None:
 
 
 def assert_exactly_once(bus: Any, events: list[Envelope[Any]]) -> None:
-    """Every clue and its transfer on the log once; seven deliveries each; nothing twice."""
+    """Every clue and its transfer on the log once; seven deliveries each; nothing twice; the log's
+    hash chains intact."""
     records = [json.loads(v) for _, v in read_records(_operator(bus), [bus.container.topics.log])]
     notices = {e["event_id"] for e in records if e["event_type"] == "EventRefused"}  # published again
     logged = [e for e in records if e["event_id"] not in notices]
@@ -205,6 +207,8 @@ def assert_exactly_once(bus: Any, events: list[Envelope[Any]]) -> None:
     delivered = [d for d in deliveries(bus) if d[1] not in notices]
     assert [d for d, n in Counter(delivered).items() if n > 1] == [], "a delivery was made twice"
     assert len(delivered) == 7 * len(events)
+    verified = _fourfold(bus.container, "verify")  # each chain links on from what was committed
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 # -- the tests -----------------------------------------------------------------------------------
