@@ -20,6 +20,16 @@ def _batches_of(queue: asyncio.Queue[int], *, max_size: int, window: float) -> A
     return batches(_arrivals(queue), lambda: not queue.empty(), max_size=max_size, window=window)
 
 
+async def _begun_in_quiet(
+    *, max_size: int, window: float
+) -> tuple[asyncio.Queue[int], asyncio.Future[list[int]]]:
+    """An empty queue, and the first batch, begun with nothing waiting."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    first = asyncio.ensure_future(anext(_batches_of(queue, max_size=max_size, window=window)))
+    await asyncio.sleep(0)
+    return queue, first
+
+
 def _run(test: Callable[[], Awaitable[None]]) -> None:
     asyncio.run(asyncio.wait_for(test(), timeout=10))
 
@@ -50,9 +60,7 @@ def test_records_that_queue_up_during_a_batch_form_the_next_without_a_window() -
 
 def test_a_record_after_a_long_quiet_waits_only_for_the_windows_next_tick() -> None:
     async def test() -> None:
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        ready = _batches_of(queue, max_size=10, window=1.0)
-        first = asyncio.ensure_future(anext(ready))
+        queue, first = await _begun_in_quiet(max_size=10, window=1.0)
         await asyncio.sleep(1.3)  # quiet past the first tick: the next is 0.7 s away
         queue.put_nowait(0)
         await asyncio.sleep(0.1)
@@ -65,10 +73,7 @@ def test_a_record_after_a_long_quiet_waits_only_for_the_windows_next_tick() -> N
 
 def test_a_record_into_quiet_waits_for_the_window_and_those_behind_it_join_its_batch() -> None:
     async def test() -> None:
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        ready = _batches_of(queue, max_size=10, window=1.0)
-        first = asyncio.ensure_future(anext(ready))
-        await asyncio.sleep(0)  # the batch begins with nothing waiting
+        queue, first = await _begun_in_quiet(max_size=10, window=1.0)
         queue.put_nowait(0)
         await asyncio.sleep(0.1)
         assert not first.done()  # held for the window
@@ -80,10 +85,7 @@ def test_a_record_into_quiet_waits_for_the_window_and_those_behind_it_join_its_b
 
 def test_a_full_batch_does_not_wait_for_the_window() -> None:
     async def test() -> None:
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        ready = _batches_of(queue, max_size=1, window=LONG)
-        first = asyncio.ensure_future(anext(ready))
-        await asyncio.sleep(0)
+        queue, first = await _begun_in_quiet(max_size=1, window=LONG)
         queue.put_nowait(7)
         assert await first == [7]
 
@@ -92,10 +94,7 @@ def test_a_full_batch_does_not_wait_for_the_window() -> None:
 
 def test_no_window_hands_each_record_over_as_it_comes() -> None:
     async def test() -> None:
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        ready = _batches_of(queue, max_size=10, window=0)
-        first = asyncio.ensure_future(anext(ready))
-        await asyncio.sleep(0)
+        queue, first = await _begun_in_quiet(max_size=10, window=0)
         queue.put_nowait(3)
         assert await first == [3]
 
