@@ -34,16 +34,16 @@ from bench.common import (  # noqa: E402
     PARTITIONS,
     bench_bus,
     decode_verify_rate,
+    decoded_and_verified,
     retriable,
     route_backlog,
     shared_broker,
     signed_backlog,
+    verify_keys,
     workload,
 )
 from fourfold.acl import OPERATOR  # noqa: E402
 from fourfold.bootstrap import Container  # noqa: E402
-from schemas import decode_event  # noqa: E402
-from schemas import verify_event as verify_signature  # noqa: E402
 from streams.testing import read_records  # noqa: E402
 
 __all__ = ["PARTITIONS", "route_backlog", "workload"]  # what other benchmarks take from here
@@ -96,9 +96,7 @@ async def batch_loop(container: Container, sources: list[str], n: int) -> float:
     group = f"{container.topics.prefix}-batch-loop"
     outs = [f"{container.topics.prefix}.bench-batch-out-{i}" for i in range(OUTPUTS)]
     container.admin.ensure(outs)
-    keys = {
-        body: container.keys.load(body).verify_key for body in (container.topics.body_of(t) for t in sources)
-    }
+    keys = verify_keys(container, (container.topics.body_of(t) for t in sources))
     consumer = AIOKafkaConsumer(
         *sources,
         **operator.aiokafka(),
@@ -120,8 +118,7 @@ async def batch_loop(container: Container, sources: list[str], n: int) -> float:
             async with producer.transaction():
                 for records in batches.values():
                     for r in records:
-                        event = decode_event(r.value)
-                        verify_signature(event, keys[event.source_body])
+                        decoded_and_verified(r.value, keys)
                         for out in outs:
                             await producer.send(out, r.value, key=r.key)
                     seen += len(records)
