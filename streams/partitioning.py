@@ -16,7 +16,13 @@ class KeyHashedOnce:
     def __call__(self, key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]) -> int:
         if key is None:
             return int(DefaultPartitioner()(key, all_partitions, available))
-        return all_partitions[(_murmur2(bytes(key)) & 0x7FFFFFFF) % len(all_partitions)]
+        return all_partitions[partition_for(bytes(key), len(all_partitions))]
+
+
+def partition_for(key: bytes, partitions: int) -> int:
+    """The partition of ``partitions`` a record keyed ``key`` goes to, as every Kafka client's default
+    partitioner chooses it: kafka-python's (the SDK), aiokafka's and Java's alike."""
+    return (_murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 @lru_cache(maxsize=65_536)
