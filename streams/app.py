@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 import uuid
 from collections import Counter
@@ -48,6 +49,8 @@ NEW_TOPICS_EVERY = 20.0
 """Seconds between looks for ingest topics created since start."""
 NEW_BODIES_EVERY = 1.0
 """Seconds between looks at the registry: a body newly registered has its ingest topic looked for at once."""
+MEASURE_EVERY = 5.0
+"""Seconds between measures of the ingest topics: their backlog, and the records on each partition."""
 SHUTDOWN_SAVE_WAIT = 10.0
 """Seconds a stopping worker waits for the group's offsets before it gives up saving its state."""
 
@@ -158,6 +161,7 @@ class RouterApp:
         self.app.transaction_settings = TransactionSettings(
             f"{self.app.conf.id}-{worker_id}", config.access.aiokafka(), KeyHashedOnce()
         )
+        self.app.topic_key = self._publishers_key
         self.chains = Chains(saved.heads if saved else None)
         self.reference_feed = TopicFeed(config.access, topics.reference, self.registry.apply, config.seal)
         self.log_feed = TopicFeed(
@@ -195,7 +199,7 @@ class RouterApp:
         self.app.on_before_shutdown.connect(self._save_on_shutdown)  # type: ignore[arg-type]
         self.app.timer(NEW_TOPICS_EVERY)(self._follow_new_ingest_topics)
         self.app.timer(NEW_BODIES_EVERY)(self._follow_new_bodies)
-        self.app.timer(5.0)(self._measure_lag)
+        self.app.timer(MEASURE_EVERY)(self._measure_ingest)
         if config.clock_interval > 0:
             self.app.timer(config.clock_interval, on_leader=True)(self._tick)
 
@@ -355,14 +359,17 @@ class RouterApp:
             self._bodies = bodies
             await self._follow_new_ingest_topics()
 
-    async def _measure_lag(self) -> None:
+    async def _measure_ingest(self) -> None:
+        """The backlog of each ingest topic (a metric) and the records on each ingest partition (what
+        the group's next assignment weighs, if this worker leads it)."""
         if self.app.rebalancing:  # the partitions are changing hands; the next round measures
             return
         topics = self.subscription.names
         try:
             lag = await self.backlog.measure(self.app.consumer, topics, self._next_offset)
-        except KafkaError as exc:  # costs this round of the metric, not the routing
-            log.warning("cannot measure the ingest backlog: %r", exc)
+            self.app.volumes = await self.backlog.volumes(self.app.consumer, topics)
+        except KafkaError as exc:  # costs this round of the measures, not the routing
+            log.warning("cannot measure the ingest topics: %r", exc)
             return
         for topic in topics:
             self.metrics.lag.labels(topic=topic).set(lag[topic])
@@ -378,6 +385,12 @@ class RouterApp:
             log.error("cannot serve metrics on %s:%d: %s; routing carries on without them", host, port, exc)
             return
         log.info("metrics on http://%s:%d/metrics", host, port)
+
+    def _publishers_key(self, topic: str) -> bytes | None:
+        """The key of every record on an ingest topic: its body's id, as the SDK keys them
+        (producers/staging.py), so that they keep their order."""
+        topics = self.config.topics
+        return topics.body_of(topic).encode() if re.match(topics.ingest_pattern, topic) else None
 
     def _checkpoint(self, chain: str, head: Head) -> Write:
         """A chain's head, signed with the bus's key, for the checkpoint topic."""

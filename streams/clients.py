@@ -1,6 +1,7 @@
 """faust's aiokafka clients, with what the router needs changed: one transaction per batch
-(streams/group_transaction.py) in place of one per input partition, and a consumer that never
-leaves a fetch waiting long.
+(streams/group_transaction.py) in place of one per input partition, a consumer that never
+leaves a fetch waiting long, and the bodies' partitions spread over the workers
+(streams/assignment.py).
 
 aiokafka keeps one fetch request in flight per broker, and asks only for the partitions whose
 records it no longer holds. When the router is behind, the partitions that carry events are the
@@ -11,14 +12,16 @@ wait for it. The router's consumer lets a fetch wait FETCH_MAX_WAIT_MS at most i
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import aiokafka
 import faust
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Transport
-from faust.types import ConsumerT, TransportT
+from faust.types import TP, ConsumerT, TransportT
 from faust.types.transports import TransactionManagerT
 
+from streams.assignment import BodySpreadingAssignor
 from streams.group_transaction import GroupTransaction, StableOffsetsClient, TransactionSettings
 
 FETCH_MAX_WAIT_MS = 100
@@ -49,10 +52,19 @@ class RouterTransport(Transport):
 
 
 class RouterFaustApp(faust.App):
-    """A faust app whose transactions are ``GroupTransaction`` and whose consumer fetches promptly."""
+    """A faust app whose transactions are ``GroupTransaction``, whose consumer fetches promptly, and
+    whose group spreads the bodies' partitions over its workers."""
 
     transaction_settings: TransactionSettings
     """Set by the router before the app starts: its one transactional producer."""
+    topic_key: Callable[[str], bytes | None]
+    """Set by the router before the app starts: the one key every record of a topic carries, if any."""
+    volumes: Mapping[TP, int]
+    """Records each ingest partition holds, as last measured (streams/lag.py); empty until then."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, PartitionAssignor=BodySpreadingAssignor, **kwargs)
+        self.volumes = {}
 
     def _new_transport(self) -> TransportT:
         return RouterTransport(self.conf.broker_consumer, self)

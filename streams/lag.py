@@ -1,9 +1,11 @@
-"""The router's backlog per ingest topic: records on the partitions it owns that it has not routed."""
+"""The router's backlog per ingest topic: records on the partitions it owns that it has not routed;
+and how many records each ingest partition holds."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from faust.types import TP
 from faust.types.transports import ConsumerT
@@ -20,6 +22,7 @@ class Backlog:
         self._access = access
         self._group = group_id
         self._admin: AIOKafkaAdminClient | None = None
+        self._offsets_client: AIOKafkaConsumer | None = None
 
     async def measure(
         self, consumer: ConsumerT, topics: Iterable[str], routed: Mapping[TP, int]
@@ -43,6 +46,18 @@ class Backlog:
                 lag[tp.topic] += max(end - start[tp], 0)
         return lag
 
+    async def volumes(self, consumer: ConsumerT, topics: Iterable[str]) -> dict[TP, int]:
+        """Records each partition of ``topics`` holds, assigned here or not: how busy each has been
+        over the topic's retention (a month for ingest topics), which the group's assignor weighs
+        (streams/assignment.py). A burst long past ages out with its records. Asked of the broker
+        by a client of its own: faust's consumer knows the ends of assigned partitions only."""
+        tps = [TP(topic, p) for topic in topics for p in range(consumer.topic_partitions(topic) or 0)]
+        if not tps:
+            return {}
+        offsets = await self._offsets()
+        ends, starts = await offsets.end_offsets(tps), await offsets.beginning_offsets(tps)
+        return {TP(tp.topic, tp.partition): end - starts.get(tp, 0) for tp, end in ends.items()}
+
     async def committed(self, tps: list[TP]) -> dict[TP, int]:
         """The group's committed offsets of ``tps``; a partition it never committed is missing."""
         if not tps:
@@ -50,6 +65,13 @@ class Backlog:
         admin = await self._connect()
         offsets = await admin.list_consumer_group_offsets(self._group, partitions=tps)
         return {TP(tp.topic, tp.partition): o.offset for tp, o in offsets.items() if o.offset >= 0}
+
+    async def _offsets(self) -> AIOKafkaConsumer:
+        if self._offsets_client is None:
+            client = AIOKafkaConsumer(**self._access.aiokafka(), enable_auto_commit=False)
+            await client.start()
+            self._offsets_client = client
+        return self._offsets_client
 
     async def _connect(self) -> AIOKafkaAdminClient:
         if self._admin is None:

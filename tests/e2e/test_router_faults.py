@@ -164,9 +164,10 @@ def _committed(bus: Any) -> dict[TopicPartition, int]:
 # -- input ---------------------------------------------------------------------------------------
 
 
-def clues(n: int, tag: str) -> list[Envelope[Any]]:
-    """District-managed cadre's clues received by the city: each is logged, transferred down and
-    delivered to seven inboxes (the clue to three bodies, its transfer to four)."""
+def clues(n: int, tag: str, source: str = "city-letters") -> list[Envelope[Any]]:
+    """District-managed cadre's clues received by ``source``. From the city's letters office each is
+    logged, transferred down and delivered to seven inboxes (the clue to three bodies, its transfer
+    to four)."""
     return [
         new_event(
             ProblemClueReceived(
@@ -176,7 +177,7 @@ def clues(n: int, tag: str) -> list[Envelope[Any]]:
                 summary="A report.",
                 informant=Informant(name="B. Citizen"),
             ),
-            source_body="city-letters",
+            source_body=source,
             occurred_at=AT + timedelta(seconds=i),
             subject=Subject(kind=SubjectKind.CADRE, id="cadre-sun"),
             correlation_id=f"{tag}-{i}",

@@ -1,0 +1,96 @@
+"""How the router's group divides the bodies on the real broker (streams/assignment.py).
+
+A body's publisher keys its events with its id, so each ingest topic carries its body's events on
+one partition. faust's own assignor gave partition *i* of every ingest topic to one worker: two
+bodies whose ids hash alike were routed by one worker however many joined.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+from kafka import KafkaAdminClient, TopicPartition
+
+from fourfold.settings import Settings
+from streams.app import MEASURE_EVERY
+from streams.partitioning import partition_for
+from tests.e2e.test_router_faults import (
+    _free_port,
+    _members,
+    _metric,
+    _operator,
+    _worker,
+    clues,
+    log_ids,
+    publish_all,
+    router_done,
+)
+
+pytestmark = pytest.mark.e2e
+
+ALIKE = ("city-letters", "yuzhong-letters")
+"""Two letters offices whose ids hash to the same partition of three."""
+
+
+@pytest.fixture
+def bus_settings(bus_settings: Settings) -> Settings:
+    """Three partitions per topic, as the bus has by default (the suite's buses have two), and no
+    wall clock."""
+    return bus_settings.model_copy(
+        update={"partitions": 3, "clock_interval": 0, "metrics_port": _free_port()}
+    )
+
+
+def test_bodies_whose_ids_hash_alike_are_routed_by_two_workers(running_bus):
+    """The first worker, the group's leader, measures how busy each ingest partition is; when a
+    second joins, the two busy partitions go one to each, and each routes its body's next clues."""
+    bus = running_bus.start(projector=False)
+    busy = [_busy_partition(bus, body) for body in ALIKE]
+    assert busy[0].partition == busy[1].partition, "the two bodies' ids hash alike"
+    city, district = clues(100, "alike-city"), clues(100, "alike-district", source=ALIKE[1])
+    publish_all(bus, city[:80])  # more than the registrar's 57: the two busiest partitions
+    publish_all(bus, district[:80])
+    bus.wait_until(lambda: router_done(bus), 60, "the first worker")
+    time.sleep(MEASURE_EVERY + 1)  # the first worker has measured the partitions since
+    ports = [bus.settings.metrics_port, _free_port()]
+    _worker(bus, "worker-b", ports[1])
+    bus.wait_until(lambda: _members(bus) == 2, 60, "worker b to join")
+    owners = _owners(bus)
+    assert owners[busy[0]] != owners[busy[1]], "one worker holds both busy partitions"
+    time.sleep(MEASURE_EVERY + 1)  # each has measured partitions it does not hold
+
+    publish_all(bus, city[80:])
+    publish_all(bus, district[80:])
+    bus.wait_until(lambda: router_done(bus), 60, "both workers")
+    series = 'fourfold_router_events_in_total{event_type="ProblemClueReceived"}'
+    routed = [_metric(port, series) for port in ports]
+    assert routed == [180, 20], f"the second worker routed one body's last 20 clues: {routed}"
+    logged = Counter(log_ids(bus))
+    assert all(logged[str(e.event_id)] == 1 for e in city + district), "each clue logged once"
+    assert all(child.alive for child in bus.children)
+
+
+def _owners(bus: Any) -> dict[TopicPartition, str]:
+    """Which member of the router's group holds each partition."""
+    group = f"{bus.container.topics.prefix}-router"
+    admin = KafkaAdminClient(**_operator(bus).kafka_python())
+    try:
+        members = admin.describe_groups([group])[group]["members"]
+    finally:
+        admin.close()
+    return {
+        TopicPartition(held["topic"], p): member["member_id"]
+        for member in members
+        for held in member["member_assignment"]["assigned_partitions"]
+        for p in held["partitions"]
+    }
+
+
+def _busy_partition(bus: Any, body: str) -> TopicPartition:
+    """The partition of ``body``'s ingest topic that its publisher writes to."""
+    return TopicPartition(
+        bus.container.topics.ingest(body), partition_for(body.encode(), bus.settings.partitions)
+    )
