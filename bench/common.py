@@ -237,14 +237,19 @@ def partitions(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:
     return retry(known, f"partitions of {topic}")
 
 
-def log_span(container: Container) -> tuple[Counter[str], float]:
-    """Event types on the log after the registry, and seconds from the first such record to the last."""
+def log_span(
+    container: Container, since: dict[TopicPartition, int] | None = None
+) -> tuple[Counter[str], float]:
+    """Event types on the log after the registry (or from the offsets ``since``), and seconds from
+    the first such record to the last."""
     consumer = KafkaConsumer(
         **container.access(OPERATOR).kafka_python(), group_id=None, isolation_level="read_committed"
     )
     tps = partitions(consumer, container.topics.log)
     consumer.assign(tps)
     consumer.seek_to_beginning()
+    for tp, offset in (since or {}).items():
+        consumer.seek(tp, offset)
     end = retry(lambda: consumer.end_offsets(tps), "end offsets of the log")
     types: Counter[str] = Counter()
     stamps: list[int] = []
@@ -283,6 +288,27 @@ class RouterProgress:
     def close(self) -> None:
         self._consumer.close()
         self._admin.close()
+
+
+def log_ends(container: Container) -> dict[TopicPartition, int]:
+    """The log's end offsets: where records written from now on begin."""
+    consumer = KafkaConsumer(**container.access(OPERATOR).kafka_python(), group_id=None)
+    try:
+        tps = partitions(consumer, container.topics.log)
+        return dict(retry(lambda: consumer.end_offsets(tps), "end offsets of the log"))
+    finally:
+        consumer.close()
+
+
+def group_members(container: Container) -> int:
+    """Workers in the router's group once it is stable; 0 while it rebalances."""
+    group = router_group(container.topics)
+    admin = KafkaAdminClient(**container.access(OPERATOR).kafka_python())
+    try:
+        description = admin.describe_groups([group])[group]
+        return len(description["members"]) if description["group_state"] == "Stable" else 0
+    finally:
+        admin.close()
 
 
 def wait_for_router(
