@@ -1,4 +1,4 @@
-"""Which worker routes which ingest partition: the bodies' partitions spread evenly over the workers.
+"""Which worker routes which ingest partition: the bodies' partitions spread over the workers.
 
 A body's publisher keys every event with the body's id (producers/staging.py), so that its events
 keep their order: each ingest topic carries its body's events on one partition, the one that id

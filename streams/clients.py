@@ -58,13 +58,19 @@ class RouterFaustApp(faust.App):
     transaction_settings: TransactionSettings
     """Set by the router before the app starts: its one transactional producer."""
     topic_key: Callable[[str], bytes | None]
-    """Set by the router before the app starts: the one key every record of a topic carries, if any."""
+    """Set by the router before the app starts: the one key every record of a topic carries, if any
+    (until then none does, and the group assigns as faust does)."""
     volumes: Mapping[TP, int]
     """Records each ingest partition holds, as last measured (streams/lag.py); empty until then."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, PartitionAssignor=BodySpreadingAssignor, **kwargs)
+        self.topic_key = _no_key
         self.volumes = {}
 
     def _new_transport(self) -> TransportT:
         return RouterTransport(self.conf.broker_consumer, self)
+
+
+def _no_key(topic: str) -> None:
+    return None
