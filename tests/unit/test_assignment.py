@@ -109,6 +109,14 @@ def test_the_busiest_bodies_go_to_different_workers() -> None:
     assert owner["city-letters"] != owner["yuzhong-letters"]
 
 
+def test_a_worker_keeps_the_bodies_it_held_where_that_keeps_the_balance() -> None:
+    topics = [_ingest(body) for body in ALIKE[:2]]
+    held = {"w1": {_ingest("stationed-education"): [2]}, "w2": {_ingest("city-letters"): [2]}}
+    result = _assign({m: _member(topics, held[m]) for m in held})
+    assert _busy("stationed-education") in _held(result["w1"])
+    assert _busy("city-letters") in _held(result["w2"])
+
+
 def test_a_partition_stays_with_its_worker_where_that_keeps_the_balance() -> None:
     owners = {_busy(body): "w1" for body in ALIKE[:4]}
     before = {_busy("city-letters"): "w2", _busy("stationed-education"): "w2"}
