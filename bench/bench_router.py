@@ -146,7 +146,8 @@ def main() -> None:
     base = shared_broker()
     with bench_bus(base) as container:
         events = workload(EVENTS)
-        types, seconds = route_backlog(container, events)
+        routed = route_backlog(container, events)
+        types, seconds = routed.types, routed.seconds
         print(f"published {EVENTS} signed events on 3 ingest topics x {PARTITIONS} partitions")
         sources = sorted({container.topics.ingest(e.source_body) for e in events})
         plain = asyncio.run(plain_loop(container, sources, EVENTS))

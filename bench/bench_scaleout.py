@@ -24,9 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +33,13 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
     PARTITIONS,
+    Routed,
     bench_bus,
-    cpu_seconds,
     group_members,
-    log_ends,
-    log_span,
     publish_backlog,
-    send_raw,
+    route_backlog,
+    route_published,
     shared_broker,
-    signed_backlog,
     start_workers,
     stop,
     take_in_registry,
@@ -52,7 +48,6 @@ from bench.common import (  # noqa: E402
     workload,
 )
 from fourfold.bootstrap import Container  # noqa: E402
-from fourfold.processes import Child  # noqa: E402
 from schemas import Envelope  # noqa: E402
 from streams.app import MEASURE_EVERY  # noqa: E402
 
@@ -63,30 +58,9 @@ WARM_UP = 600
 WORKERS = (1, 2, 3)
 
 
-@dataclass(frozen=True)
-class Run:
-    """What one count of workers did with the backlog."""
-
-    types: Counter[str]
-    seconds: float
-    """From the first to the last of the backlog's records on the log."""
-    work: list[float]
-    """CPU seconds each worker spent while the backlog was routed (an idle worker spends about 0.06 a
-    second polling)."""
-
-
-def together(container: Container, events: list[Envelope[Any]], workers: int) -> Run:
-    """``workers`` started at once route ``events``, published once the registry is in."""
-    container.trust.init()
-    children = start_workers(container, workers)
-    try:
-        take_in_registry(container, children)
-        return routed(container, events, children)
-    finally:
-        stop(children)
-
-
-def joined(container: Container, warm: list[Envelope[Any]], events: list[Envelope[Any]], workers: int) -> Run:
+def joined(
+    container: Container, warm: list[Envelope[Any]], events: list[Envelope[Any]], workers: int
+) -> Routed:
     """``workers`` route ``events``, all but the first having joined once it had routed ``warm``."""
     container.trust.init()
     children = start_workers(container, 1)
@@ -97,28 +71,16 @@ def joined(container: Container, warm: list[Envelope[Any]], events: list[Envelop
         time.sleep(MEASURE_EVERY + 1)
         children += start_workers(container, workers - 1, name="bench-joiner")
         wait(lambda: group_members(container) == workers, "the workers to join", children)
-        return routed(container, events, children)
+        return route_published(container, events, children)
     finally:
         stop(children)
-
-
-def routed(container: Container, events: list[Envelope[Any]], children: list[Child]) -> Run:
-    """Publish ``events`` (signed beforehand) as a backlog and wait until ``children`` routed it."""
-    records = signed_backlog(container, events)
-    since = log_ends(container)
-    began = [cpu_seconds(child.process.pid) for child in children]
-    send_raw(container, records)
-    wait_for_router(container, "the router", children, timeout=100 + len(events) / 20)
-    work = [cpu_seconds(child.process.pid) - b for child, b in zip(children, began, strict=True)]
-    types, seconds = log_span(container, since)
-    return Run(types, seconds, work)
 
 
 def main() -> None:
     base = shared_broker()
     warm, events = workload(WARM_UP), workload(EVENTS, start=WARM_UP)
-    ways: dict[str, Callable[[Container, int], Run]] = {
-        "started together": lambda c, n: together(c, events, n),
+    ways: dict[str, Callable[[Container, int], Routed]] = {
+        "started together": lambda c, n: route_backlog(c, events, workers=n),
         "joined a running bus": lambda c, n: joined(c, warm, events, n),
     }
     for way, route in ways.items():

@@ -73,7 +73,7 @@ def router_rate(settings: Settings, home: Path) -> float:
     }
     container = Container(settings.model_copy(update=own))
     events = workload(ROUTED)
-    _, seconds = route_backlog(container, events)
+    seconds = route_backlog(container, events).seconds
     return len(events) / seconds
 
 

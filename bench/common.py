@@ -13,6 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -356,21 +357,41 @@ def take_in_registry(container: Container, children: Sequence[Child]) -> None:
     wait_for_router(container, "the router to take in the registry", children)
 
 
-def route_backlog(
-    container: Container, events: list[Envelope[Any]], *, workers: int = 1
-) -> tuple[Counter[str], float]:
+@dataclass(frozen=True)
+class Routed:
+    """What the router's workers did with a backlog."""
+
+    types: Counter[str]
+    """What they logged, by kind (accepted or derived)."""
+    seconds: float
+    """From the first to the last of the backlog's records on the log."""
+    work: list[float]
+    """CPU seconds each worker spent while the backlog was routed (an idle worker spends about 0.02
+    a second polling)."""
+
+
+def route_backlog(container: Container, events: list[Envelope[Any]], *, workers: int = 1) -> Routed:
     """``workers`` `fourfold worker` processes route ``events``, published as a backlog once the
-    registry is in; what they logged by kind, and the seconds from the first to the last record on
-    the log."""
+    registry is in (bodies publish once registered: a backlog builds up)."""
     container.trust.init()
     children = start_workers(container, workers)
     try:
         take_in_registry(container, children)
-        publish_backlog(container, events)  # bodies publish once registered: a backlog builds up
-        wait_for_router(container, "the router", children, timeout=DEADLINE + len(events) / 20)
+        return route_published(container, events, children)
     finally:
         stop(children)
-    return log_span(container)
+
+
+def route_published(container: Container, events: list[Envelope[Any]], children: Sequence[Child]) -> Routed:
+    """Publish ``events`` (signed beforehand) as a backlog and wait until ``children`` routed it."""
+    records = signed_backlog(container, events)
+    since = log_ends(container)
+    began = [cpu_seconds(child.process.pid) for child in children]
+    send_raw(container, records)
+    wait_for_router(container, "the router", children, timeout=DEADLINE + len(events) / 20)
+    work = [cpu_seconds(child.process.pid) - b for child, b in zip(children, began, strict=True)]
+    types, seconds = log_span(container, since)
+    return Routed(types, seconds, work)
 
 
 # --- the per-core limit: decoding and verifying -----------------------------------------------
