@@ -24,6 +24,7 @@ from schemas.anchors import Anchor
 from schemas.chain import Chains, Checkpoint, Head
 from schemas.seal import Seal
 from streams.admission import Gate
+from streams.assignment import BodySpreadingAssignor
 from streams.batching import batches
 from streams.clients import RouterFaustApp
 from streams.clock import CLOCK_MATTER, clock_tick
@@ -51,6 +52,11 @@ NEW_BODIES_EVERY = 1.0
 """Seconds between looks at the registry: a body newly registered has its ingest topic looked for at once."""
 MEASURE_EVERY = 5.0
 """Seconds between measures of the ingest topics: their backlog, and the records on each partition."""
+RESPREAD_GAIN = 0.1
+"""A new deal of the bodies' partitions is asked for when it would take this much of all their
+records off the busiest worker (streams/assignment.Spread.gain): less is not worth a rebalance."""
+RESPREAD_AT_MOST_EVERY = 60.0
+"""Seconds between two new deals this worker asks for, however uneven the last one looks."""
 SHUTDOWN_SAVE_WAIT = 10.0
 """Seconds a stopping worker waits for the group's offsets before it gives up saving its state."""
 
@@ -193,6 +199,7 @@ class RouterApp:
         self.subscription = AgentTopics(self.app, self.app.agent(self.ingest, name="route")(self._route))
         self.backlog = Backlog(config.access, self.app.conf.id)
         self._bodies: set[str] = set()
+        self._next_respread = 0.0
         self.app.task(self._follow(self.reference_feed))
         self.app.task(self._follow(self.log_feed))
         self.app.task(self._serve_metrics)
@@ -373,6 +380,24 @@ class RouterApp:
             return
         for topic in topics:
             self.metrics.lag.labels(topic=topic).set(lag[topic])
+        await self._respread_if_uneven()
+
+    async def _respread_if_uneven(self) -> None:
+        """As the member that dealt out the group's assignment: ask for a new deal when the volumes
+        measured since say it is uneven (dealt before they were known, or outgrown by them)."""
+        dealt = cast(BodySpreadingAssignor, self.app.assignor).led
+        if dealt is None or time.monotonic() < self._next_respread:
+            return
+        gain = dealt.gain(self.app.volumes)
+        if gain < RESPREAD_GAIN:
+            return
+        log.info(
+            "the bodies' partitions are dealt out unevenly for their volumes: a new deal takes %.0f%%"
+            " of their records off the busiest worker; asking the group for it",
+            100 * gain,
+        )
+        self._next_respread = time.monotonic() + RESPREAD_AT_MOST_EVERY
+        await self.app.request_rebalance()
 
     async def _serve_metrics(self) -> None:
         """Serve /metrics if a port is set; a port already taken costs the metrics, not the routing."""

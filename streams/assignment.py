@@ -16,12 +16,18 @@ before keeps it. Partitions no body writes to stay where faust put them. Any wor
 ingest partition (each holds the whole state and rewinds its chains on a rebalance: streams/app.py),
 so who holds what decides only how the work divides. One body's events are routed by one worker
 at a time, in their order; the busiest body alone is as fast as one worker.
+
+A deal made before the volumes were known (workers started together) or that volumes have since
+outgrown is uneven. The worker that dealt it keeps it (``led``), and ``Spread.gain`` says how much
+less the busiest worker would route if it were dealt again by what the partitions hold now; the
+router asks the group for a new deal when that is worth a rebalance (streams/app.py).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from aiokafka.cluster import ClusterMetadata
@@ -59,6 +65,31 @@ def spread(
     return result
 
 
+@dataclass(frozen=True)
+class Spread:
+    """The bodies' partitions as the group's leader dealt them out, and the members it dealt them to."""
+
+    owners: Mapping[TP, str]
+    members: tuple[str, ...]
+
+    def gain(self, volumes: Mapping[TP, int]) -> float:
+        """How much less the busiest member would route if the partitions were dealt out again by
+        ``volumes``, as a fraction of all their records; 0 while they hold none."""
+        weights = {tp: volumes.get(tp, 0) for tp in self.owners}
+        total = sum(weights.values())
+        if not total:
+            return 0.0
+        dealt_again = spread(self.owners, weights, self.members, self.owners)
+        return (_busiest(self.owners, weights) - _busiest(dealt_again, weights)) / total
+
+
+def _busiest(owners: Mapping[TP, str], weights: Mapping[TP, int]) -> int:
+    loads: dict[str, int] = {}
+    for tp, weight in weights.items():
+        loads[owners[tp]] = loads.get(owners[tp], 0) + weight
+    return max(loads.values(), default=0)
+
+
 def busy_partitions(partitions: Mapping[str, int], key_of: Callable[[str], bytes | None]) -> set[TP]:
     """Of topics with ``partitions`` each, the partition each topic's records go to where all of them
     carry one key, ``key_of(topic)``."""
@@ -77,8 +108,17 @@ class BodySpreadingAssignor(PartitionAssignor):
     The app gives ``topic_key``, the one key all records of a topic carry (or None), and
     ``volumes``, the records each partition holds as last measured (streams/lag.py)."""
 
+    led: Spread | None = None
+    """How this worker, as the group's leader, dealt out the assignment it now holds; None when
+    another member dealt it."""
+    _dealt: Spread | None = None
     _before: dict[TP, str]
     _cluster: ClusterMetadata
+
+    def on_assignment(self, assignment: Any) -> None:
+        """Every member is told its assignment here; the leader dealt it just before."""
+        super().on_assignment(assignment)
+        self.led, self._dealt = self._dealt, None
 
     def _perform_assignment(
         self, cluster: ClusterMetadata, member_metadata: MemberMetadataMapping
@@ -105,6 +145,7 @@ class BodySpreadingAssignor(PartitionAssignor):
         weights = {tp: volumes.get(tp, 0) for tp in busy_partitions(partitions, app.topic_key)}
         moved = spread(owners, weights, list(assignments), self._before)
         _log_spread(weights, moved)
+        self._dealt = Spread({tp: moved[tp] for tp in weights}, tuple(sorted(assignments)))
         spread_out: ClientAssignmentMapping = {
             member: ClientAssignment(
                 actives=_by_topic(tp for tp, owner in moved.items() if owner == member),

@@ -1,7 +1,7 @@
 """faust's aiokafka clients, with what the router needs changed: one transaction per batch
 (streams/group_transaction.py) in place of one per input partition, a consumer that never
-leaves a fetch waiting long, and the bodies' partitions spread over the workers
-(streams/assignment.py).
+leaves a fetch waiting long, the bodies' partitions spread over the workers
+(streams/assignment.py), and a way to ask the group for a new deal of them.
 
 aiokafka keeps one fetch request in flight per broker, and asks only for the partitions whose
 records it no longer holds. When the router is behind, the partitions that carry events are the
@@ -13,7 +13,7 @@ wait for it. The router's consumer lets a fetch wait FETCH_MAX_WAIT_MS at most i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import aiokafka
 import faust
@@ -40,10 +40,23 @@ class PromptFetchThread(AIOKafkaConsumerThread):
         consumer._client.__class__ = StableOffsetsClient  # made, not yet used: see its docstring
         return consumer
 
+    async def rejoin(self) -> None:
+        """Have the group coordinator of this thread's aiokafka consumer rejoin the group; in this
+        thread, whose event loop the coordinator runs on."""
+        self._ensure_consumer()._coordinator.request_rejoin()
+
 
 class PromptFetchConsumer(Consumer):
+    _thread: PromptFetchThread
+
     def _new_consumer_thread(self) -> PromptFetchThread:
         return PromptFetchThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def request_rebalance(self) -> None:
+        """Ask the group for a new assignment. faust has no call for it, and neither has aiokafka's
+        public API: its group coordinator's ``request_rejoin`` is what aiokafka itself calls when a
+        subscription changes. The rebalance then runs as any other does."""
+        await self._thread.call_thread(self._thread.rejoin)
 
 
 class RouterTransport(Transport):
@@ -67,6 +80,10 @@ class RouterFaustApp(faust.App):
         super().__init__(*args, PartitionAssignor=BodySpreadingAssignor, **kwargs)
         self.topic_key = _no_key
         self.volumes = {}
+
+    async def request_rebalance(self) -> None:
+        """Ask the group to assign its partitions again (this worker rejoins, and so do the others)."""
+        await cast(PromptFetchConsumer, self.consumer).request_rebalance()
 
     def _new_transport(self) -> TransportT:
         return RouterTransport(self.conf.broker_consumer, self)

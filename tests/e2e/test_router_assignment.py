@@ -73,6 +73,46 @@ def test_bodies_whose_ids_hash_alike_are_routed_by_two_workers(running_bus):
     assert all(child.alive for child in bus.children)
 
 
+def test_a_deal_made_before_the_bodies_published_is_dealt_again_once_their_volumes_show(running_bus):
+    """The second worker joins before either letters office has published: the leader, knowing
+    only the registrar's records, deals both offices to the worker without them. Once their clues
+    are on their partitions the leader's measure shows the deal uneven, and it asks the group for
+    a new one, which gives each worker one office."""
+    bus = running_bus.start(projector=False)
+    busy = [_busy_partition(bus, body) for body in ALIKE]
+    bus.wait_until(lambda: _members(bus) == 1, 60, "the first worker to join")
+    time.sleep(MEASURE_EVERY + 1)  # it has measured the registrar's records since
+    ports = [bus.settings.metrics_port, _free_port()]
+    _worker(bus, "worker-b", ports[1])
+    bus.wait_until(lambda: _members(bus) == 2, 60, "worker b to join")
+    owners = _owners(bus)
+    assert owners[busy[0]] == owners[busy[1]], "dealt before they published: both on one worker"
+
+    city, district = clues(220, "uneven-city"), clues(220, "uneven-district", source=ALIKE[1])
+    publish_all(bus, city[:200])
+    publish_all(bus, district[:200])
+    bus.wait_until(lambda: router_done(bus), 60, "the clues to be routed")
+    bus.wait_until(lambda: _dealt_apart(bus, busy), 3 * MEASURE_EVERY + 30, "a new deal")
+
+    series = 'fourfold_router_events_in_total{event_type="ProblemClueReceived"}'
+    before = [_metric(port, series) for port in ports]
+    publish_all(bus, city[200:])
+    publish_all(bus, district[200:])
+    bus.wait_until(lambda: router_done(bus), 60, "both workers")
+    routed = [_metric(port, series) - b for port, b in zip(ports, before, strict=True)]
+    assert routed == [20, 20], f"each worker routed one office's last 20 clues: {routed}"
+    logged = Counter(log_ids(bus))
+    assert all(logged[str(e.event_id)] == 1 for e in city + district), "each clue logged once"
+    assert all(child.alive for child in bus.children)
+
+
+def _dealt_apart(bus: Any, busy: list[TopicPartition]) -> bool:
+    if _members(bus) != 2:
+        return False
+    owners = _owners(bus)
+    return owners.get(busy[0]) != owners.get(busy[1])
+
+
 def _owners(bus: Any) -> dict[TopicPartition, str]:
     """Which member of the router's group holds each partition."""
     group = f"{bus.container.topics.prefix}-router"

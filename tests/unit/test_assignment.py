@@ -12,7 +12,7 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberMetadata
 from faust.assignor.client_assignment import ClientAssignment, ClientMetadata
 from faust.types import TP
 
-from streams.assignment import busy_partitions, spread
+from streams.assignment import Spread, busy_partitions, spread
 from streams.clients import RouterFaustApp
 from streams.partitioning import partition_for
 
@@ -52,11 +52,15 @@ def _member(topics: list[str], held: dict[str, list[int]] | None = None) -> Cons
     return ConsumerProtocolMemberMetadata(0, topics, metadata.dumps())
 
 
-def _assign(members: dict[str, ConsumerProtocolMemberMetadata], volumes: dict[TP, int] | None = None) -> Any:
-    app = RouterFaustApp("router-assignment", broker="kafka://127.0.0.1:1")
+def _app(volumes: dict[TP, int] | None = None) -> RouterFaustApp:
+    app = RouterFaustApp("router-assignment", broker="kafka://127.0.0.1:1", canonical_url="http://worker")
     app.topic_key = _topic_key
     app.volumes = volumes or {}
-    return app.assignor.assign(_Cluster(), members)
+    return app
+
+
+def _assign(members: dict[str, ConsumerProtocolMemberMetadata], volumes: dict[TP, int] | None = None) -> Any:
+    return _app(volumes).assignor.assign(_Cluster(), members)
 
 
 def _held(assignment: Any) -> set[TP]:
@@ -137,3 +141,37 @@ def test_weights_balance_the_load_not_the_count() -> None:
 def test_a_partition_no_key_names_is_not_busy() -> None:
     partitions = {_ingest("city-letters"): 3, "router-__assignor-__leader": 1}
     assert busy_partitions(partitions, _topic_key) == {TP(_ingest("city-letters"), 2)}
+
+
+def test_a_deal_made_before_the_volumes_were_known_gains_from_a_new_one() -> None:
+    """Both letters offices went to w1 by count; their records say one of them should move."""
+    dealt = Spread({_busy("city-letters"): "w1", _busy("yuzhong-letters"): "w1"}, ("w1", "w2"))
+    volumes = {_busy("city-letters"): 600, _busy("yuzhong-letters"): 400}
+    assert dealt.gain(volumes) == 0.4  # the busiest would route 600 of 1,000 instead of 1,000
+
+
+def test_an_even_deal_gains_nothing_from_a_new_one() -> None:
+    dealt = Spread({_busy("city-letters"): "w1", _busy("yuzhong-letters"): "w2"}, ("w1", "w2"))
+    assert dealt.gain({_busy("city-letters"): 600, _busy("yuzhong-letters"): 400}) == 0.0
+    assert dealt.gain({}) == 0.0
+
+
+def test_one_body_busier_than_all_others_together_gains_nothing_from_a_new_deal() -> None:
+    """The busiest body alone bounds the busiest worker: moving the others off it changes nothing."""
+    dealt = Spread({_busy("city-letters"): "w1", _busy("yuzhong-letters"): "w2"}, ("w1", "w2"))
+    assert dealt.gain({_busy("city-letters"): 900, _busy("yuzhong-letters"): 100}) == 0.0
+
+
+def test_the_member_that_dealt_the_assignment_keeps_the_deal_and_the_others_do_not() -> None:
+    topics = [_ingest(body) for body in ALIKE[:2]]
+    leader, follower = _app(), _app()
+    result = leader.assignor.assign(_Cluster(), {m: _member(topics) for m in ("w1", "w2")})
+    leader.assignor.on_assignment(result["w1"])
+    follower.assignor.on_assignment(result["w2"])
+    dealt = leader.assignor.led
+    assert dealt is not None and dealt.members == ("w1", "w2")
+    assert set(dealt.owners) == {_busy(body) for body in ALIKE[:2]}
+    assert {tp for tp, m in dealt.owners.items() if m == "w1"} == _held(result["w1"]) & set(dealt.owners)
+    assert follower.assignor.led is None
+    leader.assignor.on_assignment(result["w1"])  # told again without dealing: another member dealt it
+    assert leader.assignor.led is None
