@@ -374,7 +374,7 @@ class RouterApp:
         topics = self.subscription.names
         try:
             lag = await self.backlog.measure(self.app.consumer, topics, self._next_offset)
-            self.app.volumes = await self.backlog.volumes(self.app.consumer, topics)
+            self.app.volumes = await self.backlog.volumes({t: self.app.partitions_of(t) for t in topics})
         except KafkaError as exc:  # costs this round of the measures, not the routing
             log.warning("cannot measure the ingest topics: %r", exc)
             return

@@ -52,6 +52,12 @@ class PromptFetchConsumer(Consumer):
     def _new_consumer_thread(self) -> PromptFetchThread:
         return PromptFetchThread(self, loop=self.loop, beacon=self.beacon)
 
+    def partitions_of(self, topic: str) -> int:
+        """How many partitions a topic this worker subscribes to has, on any member of the group.
+        faust's ``topic_partitions`` reads the group coordinator's snapshot of the group's
+        subscription, which aiokafka keeps on the group's leader only: on the others it knows none."""
+        return len(self._thread._ensure_consumer().partitions_for_topic(topic) or ())
+
     async def request_rebalance(self) -> None:
         """Ask the group for a new assignment. faust has no call for it, and neither has aiokafka's
         public API: its group coordinator's ``request_rejoin`` is what aiokafka itself calls when a
@@ -80,6 +86,10 @@ class RouterFaustApp(faust.App):
         super().__init__(*args, PartitionAssignor=BodySpreadingAssignor, **kwargs)
         self.topic_key = _no_key
         self.volumes = {}
+
+    def partitions_of(self, topic: str) -> int:
+        """How many partitions ``topic``, one this worker subscribes to, has (0 if not yet known)."""
+        return cast(PromptFetchConsumer, self.consumer).partitions_of(topic)
 
     async def request_rebalance(self) -> None:
         """Ask the group to assign its partitions again (this worker rejoins, and so do the others)."""
