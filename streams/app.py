@@ -297,9 +297,9 @@ class RouterApp:
     def _alone(self) -> bool:
         """Whether this worker holds every ingest partition: then it alone writes the log, and its
         state already holds all that was decided since it caught up after its assignment."""
-        consumer = self.app.consumer
-        held = Counter(tp.topic for tp in consumer.assignment())
-        return all(held[topic] == consumer.topic_partitions(topic) for topic in self.subscription.names)
+        held = Counter(tp.topic for tp in self.app.consumer.assignment())
+        counts = {topic: self.app.partitions_of(topic) for topic in self.subscription.names}
+        return all(count and held[topic] == count for topic, count in counts.items())
 
     async def _write(self, decided: list[tuple[faust.EventT, Outcome]]) -> None:
         batch = [
