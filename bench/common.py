@@ -51,11 +51,14 @@ BUS = "bus"
 T = TypeVar("T")
 
 
-def workload(n: int, start: int = 0) -> list[Envelope[Any]]:
-    """A mix: findings with three to four recipients, and clues that also derive a transfer."""
+def workload(
+    n: int, start: int = 0, *, at: datetime = AT, every: timedelta = timedelta(seconds=1)
+) -> list[Envelope[Any]]:
+    """A mix: findings with three to four recipients, and clues that also derive a transfer; event
+    ``i`` occurred at ``at + i * every``."""
     out: list[Envelope[Any]] = []
     for i in range(start, start + n):
-        at = AT + timedelta(seconds=i)
+        occurred = at + i * every
         kind = i % 3
         if kind == 0:
             payload: Any = ProblemClueReceived(
@@ -80,7 +83,9 @@ def workload(n: int, start: int = 0) -> list[Envelope[Any]]:
             )
             subject = Subject(kind=SubjectKind.UNIT, id=unit)
         out.append(
-            new_event(payload, source_body=source, occurred_at=at, subject=subject, correlation_id=f"m-{i}")
+            new_event(
+                payload, source_body=source, occurred_at=occurred, subject=subject, correlation_id=f"m-{i}"
+            )
         )
     return out
 
