@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
+    AT,
     DEADLINE,
     bench_bus,
     partitions,
@@ -79,11 +80,9 @@ class Pace:
     clock_interval: float
 
     def events(self, n: int) -> list[Envelope[Any]]:
-        """``n`` events, the last of them an hour before now (the dense pace keeps the workload's
-        own dates)."""
-        if not self.clock_interval:
-            return workload(n)
-        at = datetime.now(UTC) - timedelta(hours=1) - n * self.every
+        """``n`` events ``every`` apart: without the clock from the workload's own date, with it
+        ending an hour before now, so that the ticks' wall-clock time is after them."""
+        at = datetime.now(UTC) - timedelta(hours=1) - n * self.every if self.clock_interval else AT
         return workload(n, at=at, every=self.every)
 
 
