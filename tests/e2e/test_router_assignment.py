@@ -7,6 +7,7 @@ bodies whose ids hash alike were routed by one worker however many joined.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from typing import Any
@@ -77,13 +78,14 @@ def test_a_deal_made_before_the_bodies_published_is_dealt_again_once_their_volum
     """The second worker joins before either letters office has published: the leader, knowing
     only the registrar's records, deals both offices to the worker without them. Once their clues
     are on their partitions the leader's measure shows the deal uneven, and it asks the group for
-    a new one, which gives each worker one office."""
+    a new one, which gives each worker one office. When the leader then stops, the other deals by
+    the volumes it measured while it was not the leader."""
     bus = running_bus.start(projector=False)
     busy = [_busy_partition(bus, body) for body in ALIKE]
     bus.wait_until(lambda: _members(bus) == 1, 60, "the first worker to join")
     time.sleep(MEASURE_EVERY + 1)  # it has measured the registrar's records since
     ports = [bus.settings.metrics_port, _free_port()]
-    _worker(bus, "worker-b", ports[1])
+    worker_b = _worker(bus, "worker-b", ports[1])
     bus.wait_until(lambda: _members(bus) == 2, 60, "worker b to join")
     owners = _owners(bus)
     assert owners[busy[0]] == owners[busy[1]], "dealt before they published: both on one worker"
@@ -104,6 +106,17 @@ def test_a_deal_made_before_the_bodies_published_is_dealt_again_once_their_volum
     logged = Counter(log_ids(bus))
     assert all(logged[str(e.event_id)] == 1 for e in city + district), "each clue logged once"
     assert all(child.alive for child in bus.children)
+
+    time.sleep(MEASURE_EVERY + 1)  # worker b has measured the partitions since it joined
+    bus.children[0].stop()
+    bus.wait_until(lambda: _members(bus) == 1, 60, "worker b to hold every partition")
+    alone = [line for line in worker_b.log_path.read_text().splitlines() if "spread over 1 workers" in line]
+    assert alone and _records_dealt(alone[-1]) >= 440, f"worker b dealt blind: {alone[-1:]}"
+
+
+def _records_dealt(line: str) -> int:
+    """The records a logged deal weighed (streams/assignment._log_spread)."""
+    return sum(int(n) for n in re.findall(r"(\d+) records", line))
 
 
 def _dealt_apart(bus: Any, busy: list[TopicPartition]) -> bool:
