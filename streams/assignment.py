@@ -26,6 +26,7 @@ router asks the group for a new deal when that is worth a rebalance (streams/app
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -84,10 +85,15 @@ class Spread:
 
 
 def _busiest(owners: Mapping[TP, str], weights: Mapping[TP, int]) -> int:
-    loads: dict[str, int] = {}
+    return max(_loads(owners, weights).values(), default=0)
+
+
+def _loads(owners: Mapping[TP, str], weights: Mapping[TP, int]) -> Counter[str]:
+    """The weight each owner holds of the partitions ``weights`` names."""
+    loads: Counter[str] = Counter()
     for tp, weight in weights.items():
-        loads[owners[tp]] = loads.get(owners[tp], 0) + weight
-    return max(loads.values(), default=0)
+        loads[owners[tp]] += weight
+    return loads
 
 
 def busy_partitions(partitions: Mapping[str, int], key_of: Callable[[str], bytes | None]) -> set[TP]:
@@ -162,13 +168,10 @@ class BodySpreadingAssignor(PartitionAssignor):
 
 
 def _log_spread(weights: Mapping[TP, int], owners: Mapping[TP, str]) -> None:
-    loads: dict[str, list[int]] = {}
-    for tp, weight in weights.items():
-        loads.setdefault(owners[tp], [0, 0])
-        loads[owners[tp]][0] += 1
-        loads[owners[tp]][1] += weight
-    spread_as = "; ".join(f"{m}: {n} bodies, {w} records" for m, (n, w) in sorted(loads.items()))
-    log.info("bodies' partitions spread over %d workers: %s", len(loads), spread_as)
+    bodies = Counter(owners[tp] for tp in weights)
+    loads = _loads(owners, weights)
+    spread_as = "; ".join(f"{m}: {n} bodies, {loads[m]} records" for m, n in sorted(bodies.items()))
+    log.info("bodies' partitions spread over %d workers: %s", len(bodies), spread_as)
 
 
 def _by_topic(tps: Iterable[TP]) -> dict[str, list[int]]:
