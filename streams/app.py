@@ -297,9 +297,9 @@ class RouterApp:
     def _alone(self) -> bool:
         """Whether this worker holds every ingest partition: then it alone writes the log, and its
         state already holds all that was decided since it caught up after its assignment."""
-        held = Counter(tp.topic for tp in self.app.consumer.assignment())
-        counts = {topic: self.app.partitions_of(topic) for topic in self.subscription.names}
-        return all(count and held[topic] == count for topic, count in counts.items())
+        consumer = self.app.consumer
+        held = Counter(tp.topic for tp in consumer.assignment())
+        return all(held[topic] == consumer.topic_partitions(topic) for topic in self.subscription.names)
 
     async def _write(self, decided: list[tuple[faust.EventT, Outcome]]) -> None:
         batch = [
@@ -374,7 +374,7 @@ class RouterApp:
         topics = self.subscription.names
         try:
             lag = await self.backlog.measure(self.app.consumer, topics, self._next_offset)
-            self.app.volumes = await self.backlog.volumes({t: self.app.partitions_of(t) for t in topics})
+            self.app.volumes = await self.backlog.volumes(self.app.consumer, topics)
         except KafkaError as exc:  # costs this round of the measures, not the routing
             log.warning("cannot measure the ingest topics: %r", exc)
             return

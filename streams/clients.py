@@ -1,7 +1,8 @@
 """faust's aiokafka clients, with what the router needs changed: one transaction per batch
 (streams/group_transaction.py) in place of one per input partition, a consumer that never
-leaves a fetch waiting long, the bodies' partitions spread over the workers
-(streams/assignment.py), and a way to ask the group for a new deal of them.
+leaves a fetch waiting long and knows every subscribed topic's partition count on every member,
+the bodies' partitions spread over the workers (streams/assignment.py), and a way to ask the
+group for a new deal of them.
 
 aiokafka keeps one fetch request in flight per broker, and asks only for the partitions whose
 records it no longer holds. When the router is behind, the partitions that carry events are the
@@ -40,6 +41,14 @@ class PromptFetchThread(AIOKafkaConsumerThread):
         consumer._client.__class__ = StableOffsetsClient  # made, not yet used: see its docstring
         return consumer
 
+    def topic_partitions(self, topic: str) -> int | None:
+        """How many partitions ``topic`` has, as this worker's consumer knows them: on every member
+        of the group. faust's own reads the group coordinator's snapshot of the group's
+        subscription, which aiokafka keeps on the group's leader only; on the others it answered
+        None, and they measured no ingest partition (streams/lag.py)."""
+        partitions = self._consumer.partitions_for_topic(topic) if self._consumer is not None else None
+        return len(partitions) if partitions else None
+
     async def rejoin(self) -> None:
         """Have the group coordinator of this thread's aiokafka consumer rejoin the group; in this
         thread, whose event loop the coordinator runs on."""
@@ -51,12 +60,6 @@ class PromptFetchConsumer(Consumer):
 
     def _new_consumer_thread(self) -> PromptFetchThread:
         return PromptFetchThread(self, loop=self.loop, beacon=self.beacon)
-
-    def partitions_of(self, topic: str) -> int:
-        """How many partitions a topic this worker subscribes to has, on any member of the group.
-        faust's ``topic_partitions`` reads the group coordinator's snapshot of the group's
-        subscription, which aiokafka keeps on the group's leader only: on the others it knows none."""
-        return len(self._thread._ensure_consumer().partitions_for_topic(topic) or ())
 
     async def request_rebalance(self) -> None:
         """Ask the group for a new assignment. faust has no call for it, and neither has aiokafka's
@@ -86,10 +89,6 @@ class RouterFaustApp(faust.App):
         super().__init__(*args, PartitionAssignor=BodySpreadingAssignor, **kwargs)
         self.topic_key = _no_key
         self.volumes = {}
-
-    def partitions_of(self, topic: str) -> int:
-        """How many partitions ``topic``, one this worker subscribes to, has (0 if not yet known)."""
-        return cast(PromptFetchConsumer, self.consumer).partitions_of(topic)
 
     async def request_rebalance(self) -> None:
         """Ask the group to assign its partitions again (this worker rejoins, and so do the others)."""

@@ -46,13 +46,12 @@ class Backlog:
                 lag[tp.topic] += max(end - start[tp], 0)
         return lag
 
-    async def volumes(self, partitions: Mapping[str, int]) -> dict[TP, int]:
-        """Records each partition of the topics ``partitions`` counts holds, assigned here or not:
-        how busy each has been over the topic's retention (a month for ingest topics), which the
-        group's assignor weighs (streams/assignment.py). A burst long past ages out with its records.
-        Asked of the broker by a client of its own: faust's consumer knows the ends of assigned
-        partitions only."""
-        tps = [TP(topic, p) for topic, count in partitions.items() for p in range(count)]
+    async def volumes(self, consumer: ConsumerT, topics: Iterable[str]) -> dict[TP, int]:
+        """Records each partition of ``topics`` holds, assigned here or not: how busy each has been
+        over the topic's retention (a month for ingest topics), which the group's assignor weighs
+        (streams/assignment.py). A burst long past ages out with its records. Asked of the broker
+        by a client of its own: faust's consumer knows the ends of assigned partitions only."""
+        tps = [TP(topic, p) for topic in topics for p in range(consumer.topic_partitions(topic) or 0)]
         if not tps:
             return {}
         offsets = await self._offsets()
