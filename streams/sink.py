@@ -24,7 +24,7 @@ from faust.types import TP
 
 from schemas.chain import Chains, Head, chain_of
 from schemas.seal import Seal
-from streams.group_transaction import GroupTransaction
+from streams.group_transaction import GroupTransaction, Output
 from streams.router import Write
 
 
@@ -81,28 +81,26 @@ class TransactionalSink:
         it; then checkpoint each chain the batch extended. No commit can fall inside the batch."""
         for topic in sorted({w.topic for item in batch for w in item.writes}):
             await self._declare(topic)
-        transaction = self.transaction
         async with self._boundary:
+            outputs: list[Output] = []
             extended: dict[str, Written] = {}
             for item in batch:
                 chain = chain_of(item.source.topic, item.source.partition)
                 for w in item.writes:
                     if w.role == "log":
                         extended[chain] = item
-                    await self._send(transaction, item, w, chain if w.role == "log" else None)
-                item.ack()
+                    outputs.append(self._output(item, w, chain if w.role == "log" else None))
             for chain, item in extended.items():
                 checkpoint = self._checkpoint(chain, self.chains.head(chain))
                 await self._declare(checkpoint.topic)
-                await self._send(transaction, item, checkpoint, None)
+                outputs.append(self._output(item, checkpoint, None))
+            await self.transaction.send_all(outputs)
+            for item in batch:
+                item.ack()
 
-    async def _send(
-        self, transaction: GroupTransaction, item: Written, write: Write, chain: str | None
-    ) -> None:
+    def _output(self, item: Written, write: Write, chain: str | None) -> Output:
         key = write.key.encode()
         headers = self._seal.headers(write.topic, key, write.value)
         if chain is not None:
             headers += self.chains.extend(chain, key, write.value)
-        await transaction.send_in_transaction(
-            item.source, item.next_offset, write.topic, key, write.value, headers
-        )
+        return Output(item.source, item.next_offset, write.topic, key, write.value, headers)

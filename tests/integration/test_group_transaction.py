@@ -3,21 +3,25 @@ router's group commits a batch's outputs and offsets together, and a member the 
 from (a stalled worker whose partitions another took over) has its commit refused, where aiokafka's
 own transactional offset commit, which does not name the generation, is let through. And the worker
 that takes over reads the group's offsets only once no transaction holds them pending, where
-aiokafka's consumer reads the older offset at once and would route its records again."""
+aiokafka's consumer reads the older offset at once and would route its records again. A batch's
+outputs, sent a record batch per partition, land where ``send`` would have put them, in order."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Callable
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import IllegalGenerationError
+from faust.types import TP
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
 from schemas.access import KafkaAccess
-from streams.group_transaction import MemberProducer, Membership, StableOffsetsClient
+from streams.group_transaction import MemberProducer, Membership, Output, StableOffsetsClient, send_batched
+from streams.partitioning import KeyHashedOnce, partition_for
 
 pytestmark = pytest.mark.integration
 
@@ -140,3 +144,62 @@ def test_a_new_owner_reads_the_groups_offsets_only_once_no_transaction_holds_the
     finally:
         admin.delete_topics([source])
         admin.close()
+
+
+def test_a_batchs_outputs_reach_the_partitions_send_would_choose_in_their_order(
+    operator: KafkaAccess, prefix: str
+) -> None:
+    topics = [f"{prefix}.log", f"{prefix}.inbox"]
+    admin = KafkaAdminClient(**operator.kafka_python())
+    admin.create_topics([NewTopic(name, PARTITIONS, 1) for name in topics])
+    source = TP(f"{prefix}.in", 0)
+    outputs = [
+        Output(source, n + 1, topics[n % 2], f"matter-{n % 7}".encode(), b"%05d" % n + b"x" * 1000, [])
+        for n in range(300)
+    ]
+    expected: dict[tuple[str, int], list[bytes]] = defaultdict(list)
+    for out in outputs:
+        expected[out.topic, partition_for(out.key, PARTITIONS)].append(out.value)
+    assert max(sum(map(len, values)) for values in expected.values()) > 2 * BATCH_BYTES  # batches fill
+
+    async def scenario() -> None:
+        producer = AIOKafkaProducer(
+            **operator.aiokafka(), transactional_id=f"{prefix}-sink", max_batch_size=BATCH_BYTES
+        )
+        await producer.start()
+        try:
+            await producer.begin_transaction()
+            await send_batched(producer, outputs, KeyHashedOnce())
+            await producer.commit_transaction()
+        finally:
+            await producer.stop()
+
+    try:
+        asyncio.run(scenario())
+        assert asyncio.run(_records_by_partition(operator, topics)) == expected
+    finally:
+        admin.delete_topics(topics)
+        admin.close()
+
+
+PARTITIONS = 3
+BATCH_BYTES = 16_384
+"""aiokafka's default largest record batch."""
+
+
+async def _records_by_partition(access: KafkaAccess, topics: list[str]) -> dict[tuple[str, int], list[bytes]]:
+    """Every committed value of ``topics``, by topic and partition, in the order of the log."""
+    reader = AIOKafkaConsumer(**access.aiokafka(), isolation_level="read_committed")
+    await reader.start()
+    try:
+        tps = [TopicPartition(topic, p) for topic in topics for p in range(PARTITIONS)]
+        reader.assign(tps)
+        await reader.seek_to_beginning(*tps)
+        end = await reader.end_offsets(tps)
+        found: dict[tuple[str, int], list[bytes]] = defaultdict(list)
+        while [tp for tp in tps if await reader.position(tp) < end[tp]]:
+            for tp, records in (await reader.getmany(timeout_ms=500)).items():
+                found[tp.topic, tp.partition] += [r.value for r in records if r.value is not None]
+        return dict(found)
+    finally:
+        await reader.stop()
