@@ -99,3 +99,43 @@ def test_no_window_hands_each_record_over_as_it_comes() -> None:
         assert await first == [3]
 
     _run(test)
+
+
+class _FaustLikeStream:
+    """Hands over queued records as faust's stream does: each pull yields to the loop once before
+    it takes from the queue. On pull number ``rebalance_at``, a rebalance runs in that yield and
+    drops what is queued, as faust's revocation does (the partitions' next owner reads it again)."""
+
+    def __init__(self, queue: asyncio.Queue[int], rebalance_at: int):
+        self.queue = queue
+        self.rebalance_at = rebalance_at
+        self.pulls = 0
+
+    def __aiter__(self) -> _FaustLikeStream:
+        return self
+
+    async def __anext__(self) -> int:
+        self.pulls += 1
+        await asyncio.sleep(0)
+        if self.pulls == self.rebalance_at:
+            while not self.queue.empty():
+                self.queue.get_nowait()
+        return await self.queue.get()
+
+
+def test_a_rebalance_that_drops_the_queue_mid_batch_does_not_hold_the_batch_back() -> None:
+    """faust's revocation drops what is queued, then waits for every record handed over to be
+    acked: a batch still waiting for a record said to be queued would never be routed and acked."""
+
+    async def test() -> None:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for n in (1, 2, 3):
+            queue.put_nowait(n)
+        ready = batches(
+            _FaustLikeStream(queue, rebalance_at=2), lambda: not queue.empty(), max_size=10, window=0
+        )
+        assert await asyncio.wait_for(anext(ready), timeout=2) == [1]
+        queue.put_nowait(4)  # reassigned: the stream flows again
+        assert await asyncio.wait_for(anext(ready), timeout=2) == [4]
+
+    _run(test)
