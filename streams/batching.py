@@ -77,7 +77,7 @@ class _Handover(Generic[E]):
             self._pending = asyncio.ensure_future(anext(self._records))
         for _ in range(turns):
             if self._pending.done():
-                return await self.next()
+                break
             await asyncio.sleep(0)
         return await self.next() if self._pending.done() else None
 
