@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from typing import Self
 
 
@@ -22,6 +23,13 @@ class LabelledEnum(StrEnum):
     @property
     def label(self) -> str:
         return f"{self.label_zh} ({self.label_en})"
+
+
+@cache
+def _ranks(vocabulary: type[LabelledEnum]) -> dict[LabelledEnum, int]:
+    """Each member's place in its vocabulary's declared order: the routing rules and the state
+    compare codes for every event they fold, so the order is not looked up afresh each time."""
+    return {member: place for place, member in enumerate(vocabulary)}
 
 
 class BodyKind(LabelledEnum):
@@ -52,7 +60,7 @@ class Classification(LabelledEnum):
 
     @property
     def rank(self) -> int:
-        return list(Classification).index(self)
+        return _ranks(type(self))[self]
 
 
 class Handling(LabelledEnum):
@@ -69,7 +77,7 @@ class Handling(LabelledEnum):
 
     @property
     def rank(self) -> int:
-        return list(Handling).index(self)
+        return _ranks(type(self))[self]
 
 
 class SubjectKind(StrEnum):

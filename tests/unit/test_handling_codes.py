@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 from schemas import Envelope
-from schemas.enums import Handling, Severity
+from schemas.enums import Classification, Handling, Severity
 from schemas.events.clues import ClueTransferred
 from schemas.events.followup import PassOnConsented
 from schemas.events.rectification import RectificationRequired
 from streams.derived import Policy
 from streams.router import Outcome
+from streams.state import stricter
 from streams.testing import AT, clue, demo_bench, event, finding
 
 HOUR = timedelta(hours=1)
@@ -109,3 +110,11 @@ def test_the_same_facts_under_the_ordinary_code_are_shared() -> None:
     bench = demo_bench(policy=Policy(systemic_min_units=3, systemic_min_regions=3, systemic_min_sectors=9))
     high = finding("yuzhong-hospital", "city-office-1", severity=Severity.HIGH, handling=SUPERVISION_ONLY)
     assert [e.event_type for e in bench.publish(high).logged[1:]] == ["OutstandingIssueNotified"]
+
+
+def test_codes_rank_least_to_most_restrictive_in_their_declared_order():
+    assert [h.rank for h in Handling] == [0, 1, 2, 3]
+    assert Handling.NEVER_PASS_ON.rank > Handling.SUPERVISION_ONLY.rank > Handling.WITHIN_JURISDICTION.rank
+    assert [c.rank for c in Classification] == [0, 1, 2]
+    assert stricter(Classification.RESTRICTED, Classification.INTERNAL) == Classification.RESTRICTED
+    assert stricter(Handling.WITH_CONSENT, Handling.NEVER_PASS_ON) == Handling.NEVER_PASS_ON
