@@ -25,7 +25,6 @@ from fourfold.bootstrap import Container
 from fourfold.operations import provision
 from fourfold.registrar import DEMO_REGISTRY, body_ids, load_registry_file
 from fourfold.settings import Settings
-from projections.batch import read_logged
 from projections.consuming import consumer, end_offsets, projected_partitions
 from projections.db import make_engine
 from projections.digest import digest
@@ -38,7 +37,7 @@ from projections.testing import (
     sealed_intake,
 )
 from projections.versions import ReadStore
-from schemas import SigningKey, sign_event
+from schemas import SigningKey, decode_logged, sign_event
 from schemas.records import Delivery
 
 STORIES = 200
@@ -131,7 +130,7 @@ def _row(container: Container, record: object) -> NaiveRow:
         value=value.decode("utf-8"),
     )
     if row.topic == container.topics.log:
-        event = read_logged(value)
+        event = decode_logged(value)
         row.event_type, row.occurred_at = event.event_type, event.occurred_at
     else:
         delivered = Delivery.model_validate_json(value).event

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import from_json
 from sqlalchemy import BigInteger, Column, Integer, String, Table, Text, select
 from sqlalchemy.engine import Connection
 
@@ -19,8 +18,8 @@ from projections.dispatch import NOT_INDEXED, changes_for
 from projections.inbox import inbox, inbox_row
 from projections.log_index import log_events, logged
 from projections.writer import write_changes
-from schemas import Envelope, EventError, InvalidEvent, Topics, decode_event
-from schemas.catalogue import EVENT_TYPES, PROTECTED_FIELDS, envelope_for
+from schemas import Envelope, EventError, Topics, decode_logged
+from schemas.catalogue import PROTECTED_FIELDS
 from schemas.records import Delivery
 from schemas.seal import Headers, Seal, refused
 
@@ -73,23 +72,6 @@ class Record:
     value: bytes
     key: bytes | None = None
     headers: Headers = field(default_factory=tuple)
-
-
-def read_logged(raw: bytes) -> Envelope[Any]:
-    """An event from the canonical log. The router checked schema and signature before logging it,
-    so this only parses; an older schema version goes through the codec and is upcast."""
-    try:
-        data = from_json(raw)
-    except ValueError as exc:
-        raise InvalidEvent(f"log record is not JSON: {exc}") from None
-    event_type = data.get("event_type") if isinstance(data, dict) else None
-    cls = EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
-    if cls is None or data.get("schema_version") != cls.schema_version:
-        return decode_event(raw, max_bytes=max(len(raw), 1))
-    try:
-        return envelope_for(cls.event_type).model_validate_json(raw)
-    except ValidationError as exc:
-        raise InvalidEvent(f"{event_type}: {exc}", event_type=event_type) from None
 
 
 def record_time(record: Record) -> datetime:
@@ -161,7 +143,7 @@ def _read_events(records: list[Record], bad: list[dict[str, Any]]) -> list[tuple
     out = []
     for record in records:
         try:
-            out.append((read_logged(record.value), record))
+            out.append((decode_logged(record.value), record))
         except EventError as exc:
             _unreadable(bad, record, str(exc))
     return out

@@ -2,7 +2,7 @@
 
 from schemas.canonical import canonical_bytes, event_digest
 from schemas.catalogue import EVENT_TYPES, envelope_for, payload_class
-from schemas.codec import MAX_EVENT_BYTES, decode_event, encode_event
+from schemas.codec import MAX_EVENT_BYTES, decode_event, decode_logged, encode_event
 from schemas.envelope import Envelope, Payload, Subject, envelope_class, new_event
 from schemas.errors import (
     EventError,
@@ -32,6 +32,7 @@ __all__ = [
     "VerifyKey",
     "canonical_bytes",
     "decode_event",
+    "decode_logged",
     "encode_event",
     "envelope_class",
     "envelope_for",

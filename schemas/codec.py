@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails, from_json
 
 from schemas.canonical import canonical_bytes, canonical_json
-from schemas.catalogue import PROTECTED_FIELDS, envelope_for, payload_class
+from schemas.catalogue import EVENT_TYPES, PROTECTED_FIELDS, envelope_for, payload_class
 from schemas.confidential import is_protected
 from schemas.envelope import Envelope
 from schemas.errors import EventTooLarge, InvalidEvent, NotCanonical
@@ -41,6 +41,24 @@ def decode_event(raw: bytes, *, max_bytes: int = MAX_EVENT_BYTES) -> Envelope[An
         return _read_older(model, raw, data, event_type)
     event = _validate(model, raw, event_type)
     _require_canonical(canonical_bytes(event, signed=True), raw, event_type)
+    event._wire = raw
+    return event
+
+
+def decode_logged(raw: bytes) -> Envelope[Any]:
+    """An event from a record the bus logged, whose seal the reader has checked: the router checked
+    its schema, signature and canonical form before it wrote these bytes, so this validates them
+    into their model and does not encode them again to compare; an older schema version goes
+    through ``decode_event`` and is upcast."""
+    try:
+        data = from_json(raw)
+    except ValueError as exc:
+        raise InvalidEvent(f"log record is not JSON: {exc}") from None
+    event_type = data.get("event_type") if isinstance(data, dict) else None
+    cls = EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
+    if cls is None or data.get("schema_version") != cls.schema_version:
+        return decode_event(raw, max_bytes=max(len(raw), 1))
+    event = _validate(envelope_for(cls.event_type), raw, cls.event_type)
     event._wire = raw
     return event
 

@@ -10,15 +10,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic_core import from_json
 
-from schemas import Envelope, EventError, decode_event
+from schemas import Envelope, EventError, decode_logged
 from schemas.access import KafkaAccess
 from schemas.seal import Headers, Seal, refused
 
 log = logging.getLogger(__name__)
-
-FEED_MAX_BYTES = 1 << 20
-"""The router wrote these topics itself; derived events may be larger than ingest allows."""
-
 
 class TopicFeed:
     """Reads ``topic`` outside any consumer group (read-committed) and applies each event the
@@ -141,7 +137,7 @@ class TopicFeed:
             self.applied += 1
             return
         try:
-            event = decode_event(record.value, max_bytes=FEED_MAX_BYTES)
+            event = decode_logged(record.value)
         except EventError as exc:
             refused(f"feed:{self.topic}", exc.reason, *place)
             return
