@@ -8,13 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from pydantic_core import from_json
 
 from schemas import Envelope, EventError, decode_logged
 from schemas.access import KafkaAccess
+from schemas.codec import logged_event_id
 from schemas.seal import Headers, Seal, refused
 
 log = logging.getLogger(__name__)
+
 
 class TopicFeed:
     """Reads ``topic`` outside any consumer group (read-committed) and applies each event the
@@ -133,7 +134,7 @@ class TopicFeed:
             return
         if self._observe is not None:
             self._observe(record.key, record.value, record.headers)
-        if self._known is not None and self._known(_event_id(record.value)):
+        if self._known is not None and self._known(logged_event_id(record.value)):
             self.applied += 1
             return
         try:
@@ -143,13 +144,3 @@ class TopicFeed:
             return
         self._apply(event)
         self.applied += 1
-
-
-def _event_id(value: bytes) -> str:
-    """The event id in an event's bytes, without validating the event ("" if there is none)."""
-    try:
-        data = from_json(value)
-    except ValueError:
-        return ""
-    event_id = data.get("event_id") if isinstance(data, dict) else None
-    return event_id if isinstance(event_id, str) else ""

@@ -28,6 +28,7 @@ from schemas import (
     verify_event,
 )
 from schemas.canonical import reference_canonical_json
+from schemas.codec import logged_event_id
 from schemas.enums import SubjectKind
 from schemas.events.clues import Informant, ProblemClueReceived
 from schemas.testing import events
@@ -65,6 +66,7 @@ def test_any_event_round_trips_verifies_and_resists_a_changed_byte(
     assert raw == reference_canonical_json(signed.model_dump(mode="json", exclude_unset=True))
     assert decoded == signed
     assert encode_event(decoded) == raw
+    assert logged_event_id(raw) == str(signed.event_id)
     assert event_digest(decoded) == hashlib.sha256(raw).hexdigest()
     verify_event(decoded, KEY.verify_key)
     for _ in range(3):
@@ -123,3 +125,20 @@ def test_unset_defaults_are_left_out_and_an_explicit_default_is_kept() -> None:
     assert b'"reliability"' not in raw
     assert b'"contact":null' in raw
     assert decode_event(raw).payload.reliability == "X"
+
+
+def test_the_logged_event_id_is_the_envelopes_own_whatever_its_text_says() -> None:
+    event = _tricky_event()
+    payload = event.payload.model_copy(
+        update={"summary": 'see {"event_id":"not-this-one"} and "event_id":"x"'}
+    )
+    raw = encode_event(sign_event(event.model_copy(update={"payload": payload}), KEY))
+
+    assert logged_event_id(raw) == str(event.event_id)
+    assert logged_event_id(b'{"no":"id"}') == ""
+    # the keys sorted before the envelope's event_id are plain values, never objects that could hold one
+    assert [name for name in sorted(Envelope.model_fields) if name < "event_id"] == [
+        "causation_id",
+        "classification",
+        "correlation_id",
+    ]
