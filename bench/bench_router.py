@@ -8,9 +8,12 @@ exactly-once transactions, signature checks, routing, derived events) is timed f
 to its last record on the log; the plain loop copies each record to one output topic, with no
 decoding and no transactions; the batch loop decodes and verifies each record and writes three
 outputs per record, one transaction per batch of 500; the limit is ``decode_event`` plus
-``verify_event`` on one core in this process. Prints events per second for each and the ratios
-(issue 14's target: router/limit at least 0.5). Bounded: about a minute, most of it starting the
-worker.
+``verify_event`` on one core in this process. The batch loop runs a second time with the router's
+own writes: as many outputs per event as the router writes for this workload (its log record, a
+delivery to each recipient's inbox), each sealed, sent as the router's sink sends them. That is the
+I/O the router cannot do without, and none of its decisions. Prints events per second for each and
+the ratios (issue 14's target: router/limit at least 0.5). Bounded: about a minute, most of it
+starting the worker.
 
 Usage: bench_router.py [EVENTS]   (default 3000; or FOURFOLD_BENCH_EVENTS)
 """
@@ -24,6 +27,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -44,7 +48,11 @@ from bench.common import (  # noqa: E402
 )
 from fourfold.acl import OPERATOR  # noqa: E402
 from fourfold.bootstrap import Container  # noqa: E402
-from streams.testing import read_records  # noqa: E402
+from schemas import Envelope, encode_event  # noqa: E402
+from schemas.seal import Seal  # noqa: E402
+from streams.group_transaction import Output, send_batched  # noqa: E402
+from streams.partitioning import KeyHashedOnce  # noqa: E402
+from streams.testing import demo_bench, read_records  # noqa: E402
 
 __all__ = ["PARTITIONS", "route_backlog", "workload"]  # what other benchmarks take from here
 
@@ -87,14 +95,18 @@ async def plain_loop(container: Container, sources: list[str], n: int) -> float:
         await producer.stop()
 
 
-async def batch_loop(container: Container, sources: list[str], n: int) -> float:
+async def batch_loop(
+    container: Container, sources: list[str], n: int, outputs: int = OUTPUTS, seal: Seal | None = None
+) -> float:
     """Events per second of the comparison loop issue 14 names as its first target, on the same
     backlog: aiokafka ``getmany`` in batches of up to BATCH, each event decoded and its signature
-    verified as the router does, three outputs per event, one transaction per batch committing
-    the outputs and the batch's offsets together. No routing, no state, no seals or chains."""
+    verified as the router does, ``outputs`` outputs per event, one transaction per batch
+    committing the outputs and the batch's offsets together. No routing, no state, no chains.
+    With ``seal``, each output is sealed and a batch's outputs go out as the router's sink sends
+    them (``send_batched``); without, each is sent on its own, as the issue's loop did."""
     operator = container.access(OPERATOR)
-    group = f"{container.topics.prefix}-batch-loop"
-    outs = [f"{container.topics.prefix}.bench-batch-out-{i}" for i in range(OUTPUTS)]
+    group = f"{container.topics.prefix}-batch-loop-{outputs}{'-sealed' if seal else ''}"
+    outs = [f"{container.topics.prefix}.bench-batch-out-{i}" for i in range(outputs)]
     container.admin.ensure(outs)
     keys = verify_keys(container, (container.topics.body_of(t) for t in sources))
     consumer = AIOKafkaConsumer(
@@ -116,18 +128,42 @@ async def batch_loop(container: Container, sources: list[str], n: int) -> float:
                 continue
             first = first or time.perf_counter()
             async with producer.transaction():
-                for records in batches.values():
+                written: list[Output] = []
+                for tp, records in batches.items():
                     for r in records:
                         decoded_and_verified(r.value, keys)
-                        for out in outs:
-                            await producer.send(out, r.value, key=r.key)
+                        if seal is not None:
+                            written += [_sealed(seal, tp, r, out) for out in outs]
+                        else:
+                            for out in outs:
+                                await producer.send(out, r.value, key=r.key)
                     seen += len(records)
+                await send_batched(producer, written, PARTITIONER)
                 offsets = {tp: records[-1].offset + 1 for tp, records in batches.items()}
                 await producer.send_offsets_to_transaction(offsets, group)
         return n / (time.perf_counter() - first)
     finally:
         await consumer.stop()
         await producer.stop()
+
+
+PARTITIONER = KeyHashedOnce()
+
+
+def _sealed(seal: Seal, tp: Any, record: Any, topic: str) -> Output:
+    headers = seal.headers(topic, record.key, record.value)
+    return Output(tp, record.offset + 1, topic, record.key, record.value, headers)
+
+
+def writes_per_event(events: list[Envelope[Any]]) -> float:
+    """How many records the router writes per event of ``events``: routed in-process over the demo
+    registry, as the bench's bus holds it (the log, each recipient's inbox, references, quarantine)."""
+    bench = demo_bench()
+    writes = 0
+    for event in events:
+        record = bench.record(encode_event(bench.sign(event)), event.source_body)
+        writes += len(bench.router.handle(record).writes)
+    return writes / len(events)
 
 
 async def _commit(consumer: AIOKafkaConsumer, attempts: int = 20) -> None:
@@ -152,6 +188,10 @@ def main() -> None:
         sources = sorted({container.topics.ingest(e.source_body) for e in events})
         plain = asyncio.run(plain_loop(container, sources, EVENTS))
         batched = asyncio.run(batch_loop(container, sources, EVENTS))
+        writes = writes_per_event(events)
+        as_router = asyncio.run(
+            batch_loop(container, sources, EVENTS, round(writes), container.trust.load_seal())
+        )
         limit = decode_verify_rate(container, signed_backlog(container, events))
         quarantine = read_records(container.access(OPERATOR), [container.topics.quarantine])
         refused = Counter(json.loads(value)["reason"] for _, value in quarantine)
@@ -165,9 +205,15 @@ def main() -> None:
     print(
         f"batch loop, transactional:       {batched:8.0f} events/s  (decode, verify, {OUTPUTS} outputs each)"
     )
+    print(
+        f"batch loop, the router's writes: {as_router:8.0f} events/s  ({round(writes)} sealed outputs each;"
+        f" the router writes {writes:.1f} per event here)"
+    )
     print(f"ratio router/limit: {routed / limit:.3f}  (target at least 0.5)")
     print(f"ratio router/plain: {routed / plain:.3f}")
     print(f"ratio router/batch loop: {routed / batched:.3f}  (the issue's first target)")
+    print(f"ratio batch loop with the router's writes/limit: {as_router / limit:.3f}  (no decisions at all)")
+    print(f"ratio router/batch loop with the router's writes: {routed / as_router:.3f}")
     if refused:
         print(f"(quarantined by reason: {dict(refused)}: the workload no longer fits the rules)")
 
