@@ -7,6 +7,9 @@ things on the log:
   regrade or dispose of it, and a transfer's ``from_body`` is the current holder;
 - a follow-up names a clue the bus knows, in the clue's own matter, dated after the clue's last
   fact: one clue's facts then sit on one log partition, and event time agrees with log order;
+- a plan item's completion is in its plan's matter, a joint oversight's conclusion in the matter
+  it was approved in, when the bus knows the plan or the approval: the state a follow-up is
+  routed by then sits with its matter (docs/partitioned-state.md);
 - an id that keys an entity (clue, round, rectification, plan and its items, proposal,
   recommendation) is taken once: a second event bringing it into being is refused;
 - a body a payload names (supervising bodies, asked_of, lead, participants, assignees, a
@@ -31,6 +34,7 @@ from streams.routing import current_holder
 from streams.state import BusState, taken_ids
 
 CLUE_FOLLOW_UPS = frozenset({"ClueTransferred", "ClueRegraded", "ClueDisposed"})
+ENTITY_FOLLOW_UPS = frozenset({"PlanItemCompleted", "CollaborativeOversightCompleted"})
 ACTS_FOR_HOLDER = frozenset({BodyKind.COMMISSION, BodyKind.CASE_MANAGEMENT, BodyKind.REVIEW_INVESTIGATION})
 
 ADDRESSED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -56,6 +60,8 @@ def check_ownership(
     check_handling(event, body, state)
     if event.event_type in CLUE_FOLLOW_UPS:
         _check_custody(event, body, registry, state)
+    if event.event_type in ENTITY_FOLLOW_UPS:
+        _check_entity_matter(event, state)
     for target in addressed(event):
         if not may_address(body, target, registry, remit):
             raise OutsideRemit(
@@ -122,6 +128,18 @@ def _check_custody(event: Envelope[Any], body: BodyRegistered, registry: Registr
             "out_of_order",
             f"clue {clue_id!r} has a fact dated {known.last_at.isoformat()}; a follow-up must be later",
         )
+
+
+def _check_entity_matter(event: Envelope[Any], state: BusState) -> None:
+    p = event.payload
+    if event.event_type == "PlanItemCompleted":
+        plan = state.plans.get(p.plan_id)
+        named, matter = f"plan {p.plan_id!r}", plan.correlation_id if plan else None
+    else:
+        oversight = state.oversight.get(p.matter_id)
+        named, matter = f"joint oversight {p.matter_id!r}", oversight.correlation_id if oversight else None
+    if matter is not None and event.correlation_id != matter:
+        raise OutsideRemit("wrong_matter", f"a follow-up of {named} belongs to its matter {matter!r}")
 
 
 def _acts_for(body: BodyRegistered, holder: str, registry: Registry) -> bool:

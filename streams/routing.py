@@ -199,7 +199,8 @@ def route_systemic(event: Envelope[Any], registry: Registry, state: BusState) ->
 
 
 def route_oversight_done(event: Envelope[Any], registry: Registry, state: BusState) -> Recipients:
-    return _to(state.oversight.get(event.payload.matter_id, ()), "participant")
+    known = state.oversight.get(event.payload.matter_id)
+    return _to(sorted(known.bodies) if known else (), "participant")
 
 
 def route_plan(event: Envelope[Any], registry: Registry, state: BusState) -> Recipients:

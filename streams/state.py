@@ -109,6 +109,14 @@ class Matter:
         self.handling = stricter(self.handling, event.handling)
 
 
+@dataclass(frozen=True)
+class Oversight:
+    """An approved joint oversight: the matter it was approved in, and its lead and participants."""
+
+    correlation_id: str
+    bodies: frozenset[str]
+
+
 @dataclass
 class Plan:
     issuer: str
@@ -149,7 +157,7 @@ class BusState:
         self.matters: Spilled[Matter] = Spilled("matters", mutable=True)
         self.plans: dict[str, Plan] = {}
         self.plan_overdue_notified: set[tuple[str, str]] = set()
-        self.oversight: dict[str, set[str]] = {}
+        self.oversight: dict[str, Oversight] = {}
         self.followups = FollowUps()
         """Briefings asked, reporting relations, urgent reports, reforms (streams/followups.py)."""
         self.sequences: dict[str, int] = {}
@@ -352,7 +360,9 @@ def _plan_item_overdue(state: BusState, event: Envelope[Any]) -> None:
 
 def _oversight(state: BusState, event: Envelope[Any]) -> None:
     p: coordination.CollaborativeOversightApproved = event.payload
-    state.oversight[p.matter_id] = {p.lead_body, *p.participating_bodies}
+    state.oversight[p.matter_id] = Oversight(
+        event.correlation_id, frozenset({p.lead_body, *p.participating_bodies})
+    )
 
 
 def _refused(state: BusState, event: Envelope[Any]) -> None:

@@ -461,9 +461,9 @@ CROSS_KEY_READS: dict[tuple[str, str], str] = {
     ("routing.route_reform", "reforms"): "increment 2: as above",
 }
 """Decisions that read state written under another key, and how the proposal serves each
-(docs/partitioned-state.md §2 and §4). A plan's items and an oversight's completion are not here:
-the SDK's default puts them in their plan's and oversight's matter, though nothing refuses one
-elsewhere yet (increment 2). Reads by a clock tick are §3's, listed apart."""
+(docs/partitioned-state.md §2 and §4). A plan's items and an oversight's conclusion are not here:
+the gate refuses them outside their plan's or approval's matter (``wrong_matter``). Reads by a
+clock tick are §3's, listed apart."""
 
 
 TICK_SCANS: dict[str, str] = {

@@ -212,10 +212,10 @@ def test_plan_items_overdue(bench: Bench) -> None:
     plan = SupervisionPlanIssued(
         plan_id="plan-1", year=2026, kind=PlanKind.SPECIAL, title="Special", items=items
     )
-    derived(bench, event(plan, "city-comprehensive", subject=Subject(kind=SubjectKind.REGION, id="city")))
-    bench.publish(
-        event(PlanItemCompleted(plan_id="plan-1", item_id="i-1", summary="Done."), "city-office-1", at=AT)
-    )
+    city = Subject(kind=SubjectKind.REGION, id="city")
+    derived(bench, event(plan, "city-comprehensive", subject=city, correlation_id="plan-1"))
+    done = PlanItemCompleted(plan_id="plan-1", item_id="i-1", summary="Done.")
+    derived(bench, event(done, "city-office-1", at=AT, correlation_id="plan-1"))
     flagged = [e.payload.item_id for e in derived(bench, _tick(AT + 5 * DAY))]
     assert flagged == ["i-2"]
 

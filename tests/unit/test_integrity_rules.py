@@ -1,5 +1,6 @@
 """The gate's integrity rules without Kafka: claimed time, trust anchors, key revocation, clue custody,
-ids taken once, bodies a payload addresses, and quarantine records that stay small."""
+the matter of a follow-up, ids taken once, bodies a payload addresses, and quarantine records that
+stay small."""
 
 from __future__ import annotations
 
@@ -11,8 +12,15 @@ import pytest
 
 from schemas import Envelope, SigningKey, Subject, new_event
 from schemas.anchors import Anchor
-from schemas.enums import Disposition, InformationCredibility, SourceReliability, SubjectKind
+from schemas.enums import Disposition, InformationCredibility, PlanKind, SourceReliability, SubjectKind
 from schemas.events.clues import ClueDisposed, ClueRegraded, ClueTransferred
+from schemas.events.coordination import (
+    CollaborativeOversightApproved,
+    CollaborativeOversightCompleted,
+    PlanItem,
+    PlanItemCompleted,
+    SupervisionPlanIssued,
+)
 from schemas.events.rectification import RectificationRequired
 from schemas.events.reference import SigningKeyRegistered, SigningKeyRevoked
 from streams.router import RAW_PREFIX_BYTES
@@ -220,6 +228,38 @@ def test_after_a_transfer_custody_is_the_new_holder_s(held: Bench) -> None:
     back = transfer("yuzhong-commission", "yuzhong-commission", "yuzhong-letters", at=later)
     assert reason(held, back) == "not_holder"
     assert reason(held, transfer("city-case-mgmt", "city-commission", "yuzhong-commission", at=later)) is None
+
+
+# -- follow-ups of plans and joint oversight: in the matter of what they follow -------------------
+
+
+CITY = Subject(kind=SubjectKind.REGION, id="city")
+
+
+def test_a_plan_item_is_completed_in_its_plan_s_matter(bench: Bench) -> None:
+    item = PlanItem(item_id="i-1", content="c", standard="s", due_at=AT, assigned_bodies=("city-office-1",))
+    plan = SupervisionPlanIssued(plan_id="p-1", year=2026, kind=PlanKind.ANNUAL, title="Plan", items=(item,))
+    assert reason(bench, event(plan, "city-comprehensive", subject=CITY, correlation_id="m-plan")) is None
+    done = PlanItemCompleted(plan_id="p-1", item_id="i-1", summary="Done.")
+    assert reason(bench, event(done, "city-office-1", subject=CITY, correlation_id="p-1")) == "wrong_matter"
+    assert reason(bench, event(done, "city-office-1", subject=CITY, correlation_id="m-plan")) is None
+    unknown = PlanItemCompleted(plan_id="p-9", item_id="i-1", summary="Done.")
+    assert reason(bench, event(unknown, "city-office-1", subject=CITY, correlation_id="m-9")) is None
+
+
+def test_a_joint_oversight_is_concluded_in_the_matter_it_was_approved_in(bench: Bench) -> None:
+    approved = CollaborativeOversightApproved(
+        matter_id="jo-1", lead_body="city-office-1", participating_bodies=("stationed-education",)
+    )
+    assert reason(bench, event(approved, "city-comprehensive", subject=CITY, correlation_id="m-jo")) is None
+    done = CollaborativeOversightCompleted(matter_id="jo-1", summary="Done.")
+    elsewhere = event(done, "city-comprehensive", subject=CITY, correlation_id="jo-1")
+    assert reason(bench, elsewhere) == "wrong_matter"
+    outcome = bench.publish(event(done, "city-comprehensive", subject=CITY, correlation_id="m-jo"))
+    assert outcome.quarantined is None
+    assert {w.topic for w in outcome.writes if w.role == "inbox"} == {
+        bench.topics.inbox(b) for b in ("city-comprehensive", "city-office-1", "stationed-education")
+    }
 
 
 def test_a_payload_may_address_only_bodies_within_the_source_s_reach(bench: Bench) -> None:
