@@ -153,11 +153,17 @@ class Container:
         return min(3, probe.brokers())
 
     def publisher(
-        self, body_id: str, key: SigningKey | None = None, *, outbox: bool | Path = False
+        self,
+        body_id: str,
+        key: SigningKey | None = None,
+        *,
+        outbox: bool | Path = False,
+        sequence: Path | None = None,
     ) -> Publisher:
         """``body_id``'s publisher, signing with its stored key unless ``key`` is given; with
         ``outbox``, events wait in the settings' outbox file (or the one given) until Kafka
-        acknowledges them."""
+        acknowledges them. The body's count of sequence numbers is kept in the settings' outbox
+        file unless ``sequence`` names another (an agency of its own, in a benchmark)."""
         s = self.settings
         return Publisher(
             body_id,
@@ -169,7 +175,7 @@ class Container:
             producer_config=self.access(body_id).security(),
             directory=s.key_directory_file if s.key_directory_file.exists() else None,
             outbox_retention=timedelta(days=s.outbox_retention_days),
-            sequence=s.outbox_file,
+            sequence=sequence or s.outbox_file,
         )
 
     def router(self) -> RouterApp:
