@@ -219,7 +219,8 @@ def report(f: Figures) -> None:
     e2e99, floor99 = percentile(f.e2e_ms, 99), percentile(f.floor_ms, 99)
     target = TARGET_P99_MS.get(f.rate)
     against = f"; target {target:.0f} ms: ratio {e2e99 / target:.2f}" if target else ""
-    print(f"{f.rate:>4} events/s offered ({f.offered} events; partitions per topic: {PARTITIONS}):")
+    shape = f"{f.offered} events; partitions per log and inbox topic: {PARTITIONS}"
+    print(f"{f.rate:>4} events/s offered ({shape}):")
     print(f"  published at {f.paced:.0f} events/s")
     print(f"  publish -> inbox row         p50/p95/p99 {ps(f.e2e_ms)} ms{against}")
     ratio = e2e99 / floor99

@@ -178,7 +178,8 @@ def main() -> None:
     began = time.perf_counter()
     events, records = publish(container)
     print(f"{events:,} events, {records:,} records (log + inbox deliveries) on {prefix}.*,")
-    print(f"published in {time.perf_counter() - began:.1f}s; {base.partitions} partitions per topic\n")
+    took = time.perf_counter() - began
+    print(f"published in {took:.1f}s; {base.partitions} partitions per log and inbox topic\n")
     per_event = events / records
     print(f"{'':<11} {'replay':>17} {'naive loop':>17}")
     print(f"{'backend':<11} {'rec/s':>8} {'events/s':>8} {'rec/s':>8} {'events/s':>8} {'ratio':>7}  digest")

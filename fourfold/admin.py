@@ -74,7 +74,12 @@ class TopicAdmin:
             if not missing:
                 return []
             new = [
-                NewTopic(n, self._partitions, self._replication, topic_configs=self._configs(n))
+                NewTopic(
+                    n,
+                    self._topics.partitions_of(n, self._partitions),
+                    self._replication,
+                    topic_configs=self._configs(n),
+                )
                 for n in missing
             ]
             try:

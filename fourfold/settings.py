@@ -48,7 +48,9 @@ class Settings(BaseSettings):
         " `$XDG_CACHE_HOME/fourfold` (`~/.cache/fourfold`) when unset.",
     )
     topic_prefix: str = Field("fourfold", description="Prefix of every topic and consumer group.")
-    partitions: int = Field(3, ge=1, description="Partitions of the log, ingest and inbox topics.")
+    partitions: int = Field(
+        3, ge=1, description="Partitions of the log and inbox topics (an ingest topic has one)."
+    )
     replication_factor: int | None = Field(
         None,
         ge=1,

@@ -77,6 +77,13 @@ class Topics:
             return config
         return dict(KEEP_FOREVER)
 
+    def partitions_of(self, topic: str, partitions: int) -> int:
+        """How many partitions ``topic`` is created with on a bus of ``partitions``: one for an
+        ingest topic. Every record on it carries its body's id as key, to keep the body's order,
+        so it lands on one partition whatever the count; the others would carry nothing and
+        would only be named in every fetch the router makes."""
+        return 1 if topic.startswith(f"{self.prefix}.ingest.") else partitions
+
     def body_of(self, topic: str) -> str:
         """The body id an ingest or inbox topic belongs to."""
         return topic.rsplit(".", 1)[1]

@@ -40,7 +40,8 @@ class TopicMaker:
             return
         admin = await self._connect()
         configs = {**self._topics.config_for(name), **durability(self._replication)}
-        new = NewTopic(name, self._partitions, self._replication, topic_configs=configs)
+        partitions = self._topics.partitions_of(name, self._partitions)
+        new = NewTopic(name, partitions, self._replication, topic_configs=configs)
         response = await admin.create_topics([new])
         for topic, code, *_ in response.topic_errors:
             if code not in (0, TOPIC_ALREADY_EXISTS):

@@ -23,6 +23,15 @@ def _configs(access: KafkaAccess, topic: str) -> dict[str, str]:
         admin.close()
 
 
+def _partitions(access: KafkaAccess, names: list[str]) -> list[int]:
+    admin = KafkaAdminClient(**access.kafka_python())
+    try:
+        described = {t["name"]: len(t["partitions"]) for t in admin.describe_topics(names)}
+        return [described[n] for n in names]
+    finally:
+        admin.close()
+
+
 def test_local_broker_reports_itself_running(base_settings, bootstrap):
     container = Container(base_settings)
     if not container.settings.uses_local_broker:
@@ -51,6 +60,10 @@ def test_topics_are_created_once_with_explicit_configs(container: Container):
     assert _configs(operator, topics.checkpoints)["retention.ms"] == "-1"
     assert _configs(operator, topics.reference)["cleanup.policy"] == "compact"
     assert admin.existing(topics.ingest_pattern) == [topics.ingest("city-letters")]
+    partitions = _partitions(
+        operator, [topics.ingest("city-letters"), topics.inbox("city-letters"), topics.log]
+    )
+    assert partitions == [1, container.settings.partitions, container.settings.partitions]
 
 
 def test_topics_are_usable_as_soon_as_ensure_returns(bus_settings):

@@ -54,3 +54,13 @@ def test_log_inbox_and_quarantine_are_kept_forever_and_reference_data_is_compact
         assert config["retention.ms"] == "-1" and config["cleanup.policy"] == "delete"
     assert topics.config_for(topics.reference)["cleanup.policy"] == "compact"
     assert int(topics.config_for(topics.ingest("b"))["retention.ms"]) > 0
+
+
+def test_an_ingest_topic_has_one_partition_since_every_record_on_it_has_its_body_s_key() -> None:
+    topics = Topics("ff")
+    assert topics.partitions_of(topics.ingest("b"), 3) == 1
+    assert [topics.partitions_of(t, 3) for t in (topics.log, topics.inbox("b"), topics.reference)] == [
+        3,
+        3,
+        3,
+    ]
