@@ -1,6 +1,7 @@
-"""SDK throughput (direct, and through the outbox) against raw kafka-python sending the same bytes,
-and against Kafka's own ProducerPerformance tool as the broker's ceiling on this machine. Last, the
-SDK's own steps (validate, encode, sign) are timed alone, against what the 70% target leaves them.
+"""SDK throughput (direct, with its count in memory or on disk, and through the outbox) against raw
+kafka-python sending the same bytes, and against Kafka's own ProducerPerformance tool as the
+broker's ceiling on this machine. Last, the SDK's own steps (validate, encode, sign) are timed
+alone, against what the 70% target leaves them.
 
     .venv/bin/python bench/bench_sdk.py [--events 10000] [--rounds 3] [--java-records 200000]
 
@@ -40,6 +41,10 @@ from schemas.events.clues import SupervisionFindingRecorded
 
 BODY = "bench-office"
 TARGET = 0.70
+COUNTED = "SDK direct, count on disk"
+"""A direct publisher keeping its body's count in a file, as ``Container.publisher`` sets an agency
+up: it commits the count, a write and an fsync, before each event leaves. "SDK direct" keeps it in
+memory (a bus new to the body, as in tests). A fifth of the events, at one thread's pace."""
 """The direct SDK should reach at least this share of raw kafka-python's rate."""
 
 
@@ -51,7 +56,7 @@ def main() -> int:
         print(f"refusing to benchmark a non-loopback cluster: {bootstrap}", file=sys.stderr)
         return 2
     topics = container.topics
-    bodies = {k: f"{BODY}-{k}" for k in ("direct", "outbox", "raw", "java")}
+    bodies = {k: f"{BODY}-{k}" for k in ("direct", "outbox", "counted", "raw", "java")}
     names = {k: topics.ingest(body) for k, body in bodies.items()}
     container.admit_principals(list(bodies.values()))  # each contender publishes as a body of its own
     container.admin.ensure(names.values())
@@ -75,6 +80,13 @@ def main() -> int:
             )
             outbox = workdir / f"outbox{round_}.db"
             _best(results, "SDK outbox", _sdk(key, access["outbox"], topics, "outbox", payloads, at, outbox))
+            counted = payloads[: len(payloads) // 5]
+            count = workdir / f"count{round_}.db"
+            _best(
+                results,
+                COUNTED,
+                _sdk(key, access["counted"], topics, "counted", counted, at, None, sequence=count),
+            )
             paired.append(direct / raw)
         java = _producer_performance(
             container, access["java"], names["java"], args.java_records, size, workdir
@@ -166,6 +178,8 @@ def _sdk(
     payloads: list[SupervisionFindingRecorded],
     at: datetime,
     outbox: Path | None,
+    *,
+    sequence: Path | None = None,
 ) -> tuple[float, float]:
     publisher = Publisher(
         f"{BODY}-{kind}",
@@ -173,6 +187,7 @@ def _sdk(
         access.bootstrap_servers,
         topics=topics,
         outbox=outbox,
+        sequence=sequence,
         metrics=_metrics(),
         producer_config=access.security(),
     )
@@ -233,7 +248,7 @@ def _java_client(access: KafkaAccess) -> dict[str, Any]:
 
 def _best(results: dict[str, float], name: str, measured: tuple[float, float]) -> float:
     rate, cpu = measured
-    print(f"  {name:<18} {rate:>10,.0f} events/s   {cpu:6.0f} µs CPU per event")
+    print(f"  {name:<26} {rate:>10,.0f} events/s   {cpu:6.0f} µs CPU per event")
     if rate > results.get(name, 0.0):
         results[name] = rate
         results[f"{name} cpu"] = cpu
@@ -243,11 +258,11 @@ def _best(results: dict[str, float], name: str, measured: tuple[float, float]) -
 def _report(results: dict[str, float], java: float | None, paired: list[float]) -> None:
     raw = results["raw kafka-python"]
     print("\nbest of each (events per second):")
-    for name in ("raw kafka-python", "SDK direct", "SDK outbox"):
+    for name in ("raw kafka-python", "SDK direct", "SDK outbox", COUNTED):
         rate = results[name]
-        print(f"  {name:<18} {rate:>10,.0f}   {rate / raw:6.1%} of raw kafka-python")
+        print(f"  {name:<26} {rate:>10,.0f}   {rate / raw:6.1%} of raw kafka-python")
     if java:
-        print(f"  {'ProducerPerformance':<18} {java:>10,.0f}   (the broker's ceiling, Java client)")
+        print(f"  {'ProducerPerformance':<26} {java:>10,.0f}   (the broker's ceiling, Java client)")
         for name in ("raw kafka-python", "SDK direct", "SDK outbox"):
             print(f"  {name} / ProducerPerformance: {results[name] / java:.1%}")
     own = results["SDK direct cpu"] - results["raw kafka-python cpu"]
