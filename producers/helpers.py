@@ -201,6 +201,10 @@ class PublishHelpers:
     def report_rectification_progress(
         self, *, rectification_id: str, unit_id: str, percent_complete: int, note: str, **options: Any
     ) -> uuid.UUID:
+        """Report progress on a rectification (or a case-driven reform, by its recommendation id).
+        Give ``correlation_id`` when it was required under another matter than its own id (the
+        bus derives one from an inspection finding under the finding's matter; a reform is in its
+        case's): the bus refuses a follow-up outside that matter (``wrong_matter``)."""
         with refusing(RectificationProgressReported.event_type):
             payload = RectificationProgressReported(
                 rectification_id=rectification_id, percent_complete=percent_complete, note=note
@@ -210,6 +214,7 @@ class PublishHelpers:
     def complete_rectification(
         self, *, rectification_id: str, unit_id: str, summary: str, **options: Any
     ) -> uuid.UUID:
+        """Report a rectification (or a case-driven reform) done; its matter as for progress."""
         with refusing(RectificationCompleted.event_type):
             payload = RectificationCompleted(rectification_id=rectification_id, summary=summary)
         return self.publish(payload, subject=unit(unit_id), **options)

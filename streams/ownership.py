@@ -8,8 +8,9 @@ things on the log:
 - a follow-up names a clue the bus knows, in the clue's own matter, dated after the clue's last
   fact: one clue's facts then sit on one log partition, and event time agrees with log order;
 - a plan item's completion is in its plan's matter, a joint oversight's conclusion in the matter
-  it was approved in, when the bus knows the plan or the approval: the state a follow-up is
-  routed by then sits with its matter (docs/partitioned-state.md);
+  it was approved in, a rectification's progress, completion and verification in the
+  rectification's (or the case's, for a case-driven reform), when the bus knows what they follow:
+  the state a follow-up is routed by then sits with its matter (docs/partitioned-state.md);
 - an id that keys an entity (clue, round, rectification, plan and its items, proposal,
   recommendation) is taken once: a second event bringing it into being is refused;
 - a body a payload names (supervising bodies, asked_of, lead, participants, assignees, a
@@ -34,7 +35,15 @@ from streams.routing import current_holder
 from streams.state import BusState, taken_ids
 
 CLUE_FOLLOW_UPS = frozenset({"ClueTransferred", "ClueRegraded", "ClueDisposed"})
-ENTITY_FOLLOW_UPS = frozenset({"PlanItemCompleted", "CollaborativeOversightCompleted"})
+ENTITY_FOLLOW_UPS = frozenset(
+    {
+        "PlanItemCompleted",
+        "CollaborativeOversightCompleted",
+        "RectificationProgressReported",
+        "RectificationCompleted",
+        "RectificationVerified",
+    }
+)
 ACTS_FOR_HOLDER = frozenset({BodyKind.COMMISSION, BodyKind.CASE_MANAGEMENT, BodyKind.REVIEW_INVESTIGATION})
 
 ADDRESSED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -131,15 +140,25 @@ def _check_custody(event: Envelope[Any], body: BodyRegistered, registry: Registr
 
 
 def _check_entity_matter(event: Envelope[Any], state: BusState) -> None:
+    named, matter = _followed(event, state)
+    if matter is not None and event.correlation_id != matter:
+        raise OutsideRemit("wrong_matter", f"a follow-up of {named} belongs to its matter {matter!r}")
+
+
+def _followed(event: Envelope[Any], state: BusState) -> tuple[str, str | None]:
+    """What ``event`` follows up, and the matter that is in when the bus knows it."""
     p = event.payload
     if event.event_type == "PlanItemCompleted":
         plan = state.plans.get(p.plan_id)
-        named, matter = f"plan {p.plan_id!r}", plan.correlation_id if plan else None
-    else:
+        return f"plan {p.plan_id!r}", plan.correlation_id if plan else None
+    if event.event_type == "CollaborativeOversightCompleted":
         oversight = state.oversight.get(p.matter_id)
-        named, matter = f"joint oversight {p.matter_id!r}", oversight.correlation_id if oversight else None
-    if matter is not None and event.correlation_id != matter:
-        raise OutsideRemit("wrong_matter", f"a follow-up of {named} belongs to its matter {matter!r}")
+        return f"joint oversight {p.matter_id!r}", oversight.correlation_id if oversight else None
+    rectification = state.rectifications.get(p.rectification_id)
+    if rectification is not None:
+        return f"rectification {p.rectification_id!r}", rectification.correlation_id
+    reform = state.followups.reforms.get(p.rectification_id)
+    return f"reform {p.rectification_id!r}", reform.codes.correlation_id if reform else None
 
 
 def _acts_for(body: BodyRegistered, holder: str, registry: Registry) -> bool:

@@ -399,6 +399,7 @@ def scenario() -> list[Envelope[Any]]:
             RectificationCompleted(rectification_id="rect-if-1", summary="Done."),
             "stationed-education",
             at=AT + 45 * DAY,
+            correlation_id="matter-if",
         ),
         event(
             RectificationRequired(
@@ -420,6 +421,7 @@ def scenario() -> list[Envelope[Any]]:
             RectificationCompleted(rectification_id="reform-1", summary="Published."),
             "stationed-education",
             at=AT + 5 * DAY,
+            correlation_id="case-1",
         ),
         event(
             CollaborativeOversightApproved(
@@ -455,15 +457,11 @@ CROSS_KEY_READS: dict[tuple[str, str], str] = {
     ("handling.check_handling", "restricted"): "left open: citations and consents across matters",
     ("handling._check_transfer", "consents"): "not settled by the code: a consent names no matter",
     ("routing.current_holder", "clues"): "left open: the clue a view names",
-    ("routing.route_rectification", "rectifications"): "increment 2: the SDK files a completion under "
-    "the rectification's id, the bus derives the rectification under its finding's matter",
-    ("routing.route_rectification", "reforms"): "increment 2: a reform's progress, under its own id",
-    ("routing.route_reform", "reforms"): "increment 2: as above",
 }
 """Decisions that read state written under another key, and how the proposal serves each
-(docs/partitioned-state.md §2 and §4). A plan's items and an oversight's conclusion are not here:
-the gate refuses them outside their plan's or approval's matter (``wrong_matter``). Reads by a
-clock tick are §3's, listed apart."""
+(docs/partitioned-state.md §2 and §4). Follow-ups of a plan, a joint oversight, a rectification
+or a reform are not here: the gate refuses them outside the matter of what they follow
+(``wrong_matter``). Reads by a clock tick are §3's, listed apart."""
 
 
 TICK_SCANS: dict[str, str] = {

@@ -47,8 +47,13 @@ def rectification(rect_id: str, deadline: datetime, unit_id: str = "city-educati
 
 
 def status(payload: Any, at: datetime) -> Envelope[Any]:
+    """A supervising body's report on a rectification, in the rectification's matter."""
     return event(
-        payload, "stationed-education", at=at, subject=Subject(kind=SubjectKind.UNIT, id="city-education")
+        payload,
+        "stationed-education",
+        at=at,
+        subject=Subject(kind=SubjectKind.UNIT, id="city-education"),
+        correlation_id=f"matter-{payload.rectification_id}",
     )
 
 
@@ -193,7 +198,7 @@ def test_a_tick_past_the_deadline_makes_an_open_rectification_overdue_once(bench
 def test_overdue_is_judged_by_event_time(bench: Bench, statuses: list, overdue: bool) -> None:
     derived(bench, rectification("rect-1", AT + 10 * DAY))
     for payload, day in statuses:
-        bench.publish(status(payload, AT + day * DAY))
+        derived(bench, status(payload, AT + day * DAY))
     flagged = [e.payload.rectification_id for e in derived(bench, _tick(AT + 12 * DAY))]
     assert flagged == (["rect-1"] if overdue else [])
 

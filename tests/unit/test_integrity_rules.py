@@ -12,16 +12,29 @@ import pytest
 
 from schemas import Envelope, SigningKey, Subject, new_event
 from schemas.anchors import Anchor
-from schemas.enums import Disposition, InformationCredibility, PlanKind, SourceReliability, SubjectKind
+from schemas.enums import (
+    Disposition,
+    InformationCredibility,
+    PlanKind,
+    SourceReliability,
+    SubjectKind,
+    VerificationOutcome,
+)
 from schemas.events.clues import ClueDisposed, ClueRegraded, ClueTransferred
 from schemas.events.coordination import (
+    CaseReformRecommended,
     CollaborativeOversightApproved,
     CollaborativeOversightCompleted,
     PlanItem,
     PlanItemCompleted,
     SupervisionPlanIssued,
 )
-from schemas.events.rectification import RectificationRequired
+from schemas.events.rectification import (
+    RectificationCompleted,
+    RectificationProgressReported,
+    RectificationRequired,
+    RectificationVerified,
+)
 from schemas.events.reference import SigningKeyRegistered, SigningKeyRevoked
 from streams.router import RAW_PREFIX_BYTES
 from streams.testing import AT, REGISTRAR, Bench, clue, demo_bench, event
@@ -260,6 +273,49 @@ def test_a_joint_oversight_is_concluded_in_the_matter_it_was_approved_in(bench: 
     assert {w.topic for w in outcome.writes if w.role == "inbox"} == {
         bench.topics.inbox(b) for b in ("city-comprehensive", "city-office-1", "stationed-education")
     }
+
+
+def test_a_rectification_is_followed_up_in_its_matter_whatever_its_id(bench: Bench) -> None:
+    required = RectificationRequired(
+        rectification_id="r-1",
+        unit_id="city-education",
+        description="Fix it.",
+        deadline=AT + timedelta(days=30),
+        supervising_bodies=("stationed-education",),
+    )
+    unit = Subject(kind=SubjectKind.UNIT, id="city-education")
+    assert reason(bench, event(required, "city-office-1", subject=unit, correlation_id="m-round")) is None
+    follow_ups = [
+        RectificationProgressReported(rectification_id="r-1", percent_complete=50, note="Half."),
+        RectificationCompleted(rectification_id="r-1", summary="Done."),
+        RectificationVerified(rectification_id="r-1", outcome=VerificationOutcome.ACCEPTED, note="Ok."),
+    ]
+    for n, payload in enumerate(follow_ups, start=1):
+        at = AT + timedelta(days=n)
+        by_default = event(payload, "stationed-education", at=at, subject=unit, correlation_id="r-1")
+        assert reason(bench, by_default) == "wrong_matter", payload.event_type
+        assert (
+            reason(
+                bench, event(payload, "stationed-education", at=at, subject=unit, correlation_id="m-round")
+            )
+            is None
+        )
+
+
+def test_a_case_driven_reform_is_followed_up_in_its_case_s_matter(bench: Bench) -> None:
+    reform = CaseReformRecommended(
+        case_id="case-1",
+        recommendation_id="reform-1",
+        unit_id="city-education",
+        recommendations="Publish the accounts.",
+        deadline=AT + timedelta(days=30),
+    )
+    unit = Subject(kind=SubjectKind.UNIT, id="city-education")
+    assert reason(bench, event(reform, "city-review", subject=unit, correlation_id="case-1")) is None
+    done = RectificationCompleted(rectification_id="reform-1", summary="Published.")
+    elsewhere = event(done, "stationed-education", subject=unit, correlation_id="reform-1")
+    assert reason(bench, elsewhere) == "wrong_matter"
+    assert reason(bench, event(done, "stationed-education", subject=unit, correlation_id="case-1")) is None
 
 
 def test_a_payload_may_address_only_bodies_within_the_source_s_reach(bench: Bench) -> None:
