@@ -12,40 +12,24 @@ one the code no longer makes fails too.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from producers.facts import matter_of
-from schemas import Envelope, Subject
+from schemas import Envelope
 from schemas.catalogue import CLOCK_TYPES
-from schemas.categories import FindingCategory
-from schemas.enums import Handling, PlanKind, Severity, SubjectKind, ViewedRecord
-from schemas.events.audit import RecordViewed
-from schemas.events.clues import ClueTransferred
-from schemas.events.coordination import (
-    CaseReformRecommended,
-    CollaborativeOversightApproved,
-    CollaborativeOversightCompleted,
-    PlanItem,
-    PlanItemCompleted,
-    SupervisionPlanIssued,
-)
-from schemas.events.followup import PassOnConsented, ReportCadence, ReportingCadenceSet
-from schemas.events.inspection import InspectionFindingReported, InspectionRoundPlanned
-from schemas.events.rectification import RectificationCompleted, RectificationRequired
 from streams import router as router_module
-from streams.clock import clock_tick
 from streams.derived import Policy
 from streams.state import BusState
-from streams.testing import AT, Bench, clue, demo_bench, event, finding
+from streams.testing import Bench, demo_bench
+from tests.bus_scenario import as_the_sdk_sends, scenario
 
 EVERY = object()
 """The key of a read that scans a whole map."""
@@ -53,9 +37,10 @@ DEFERRED: Any = object()
 """The reader while the gate decodes: not known yet."""
 
 _HELPERS = {
-    str(Path(m.__file__).resolve()) for m in (sys.modules["streams.state"], sys.modules["streams.followups"])
+    str(Path(inspect.getfile(m)).resolve())
+    for m in (sys.modules["streams.state"], sys.modules["streams.followups"], sys.modules[__name__])
 }
-_HELPERS.add(str(Path(__file__).resolve()))
+"""Files whose frames are not the rule that read: the state's own helpers, and the watch."""
 
 
 @dataclass
@@ -264,186 +249,6 @@ def _watch_steps(bench: Bench, watch: Watch, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(router_module, "deliveries_for", deliveries_for)
     monkeypatch.setattr(router, "admit", admit)
     monkeypatch.setattr(router, "route", route)
-
-
-DAY, HOUR = timedelta(days=1), timedelta(hours=1)
-CITY = Subject(kind=SubjectKind.REGION, id="city")
-
-
-def as_the_sdk_sends(e: Envelope[Any]) -> Envelope[Any]:
-    """``e`` under the matter the SDK gives a fact whose publisher names none (``matter_of``)."""
-    if e.correlation_id != str(e.event_id) or e.event_type in CLOCK_TYPES:
-        return e
-    return e.model_copy(update={"correlation_id": matter_of(e.payload) or e.correlation_id})
-
-
-def scenario() -> list[Envelope[Any]]:
-    """Facts that set off every rule. Those that name a matter name one a publisher may choose;
-    the others get the SDK's default (``as_the_sdk_sends``)."""
-    received = clue(
-        "cadre-sun",
-        "yuzhong-hospital",
-        "yuzhong-letters",
-        handling=Handling.WITH_CONSENT,
-        correlation_id="m-clue",
-    )
-    cited = finding(
-        "city-education", "city-office-1", finding_id="f-cited", handling=Handling.SUPERVISION_ONLY
-    )
-    round_ = InspectionRoundPlanned(
-        round_id="round-9",
-        team_body_id="inspection-team-1",
-        unit_ids=("city-education",),
-        starts_at=AT + 10 * DAY,
-        ends_at=AT + 40 * DAY,
-    )
-    reported = InspectionFindingReported(
-        round_id="round-9",
-        finding_id="if-1",
-        unit_id="city-education",
-        category=FindingCategory.FORMALISM_BUREAUCRATISM,
-        severity=Severity.MEDIUM,
-        summary="Meetings instead of work.",
-    )
-    items = tuple(
-        PlanItem(
-            item_id=f"i-{n}",
-            content="c",
-            standard="s",
-            due_at=AT + n * DAY,
-            assigned_bodies=("city-office-1",),
-        )
-        for n in (1, 2)
-    )
-    plan = SupervisionPlanIssued(
-        plan_id="plan-1", year=2026, kind=PlanKind.SPECIAL, title="Special", items=items
-    )
-    reforms = [
-        CaseReformRecommended(
-            case_id="case-1",
-            recommendation_id=f"reform-{n}",
-            unit_id="city-education",
-            recommendations="Publish the canteen accounts.",
-            deadline=AT + 50 * DAY,
-        )
-        for n in (1, 2)
-    ]
-    formalism = [
-        finding(
-            unit,
-            source,
-            at=AT + day * DAY,
-            finding_id=f"f-{unit}",
-            category=FindingCategory.FORMALISM_BUREAUCRATISM,
-        )
-        for unit, source, day in (
-            ("yuzhong-school", "yuzhong-commission", 21),
-            ("jiangbei-school", "jiangbei-commission", 22),
-        )
-    ]
-    reused = finding(
-        "yuzhong-hospital",
-        "city-office-1",
-        at=AT + 23 * DAY,
-        finding_id="f-reused",
-        event_id=received.event_id,
-    )
-    return [
-        received,
-        event(
-            PassOnConsented(event_id=str(received.event_id), consented_to="yuzhong-commission"),
-            "yuzhong-letters",
-            at=AT + 2 * HOUR,
-        ),
-        event(
-            ClueTransferred(
-                clue_id="clue-1", from_body="yuzhong-commission", to_body="city-commission", reason="Wider."
-            ),
-            "yuzhong-commission",
-            at=AT + 3 * HOUR,
-            correlation_id="m-clue",
-        ),
-        event(
-            RecordViewed(
-                viewer="wang.li", viewer_body="city-commission", record=ViewedRecord.CLUE, record_id="clue-1"
-            ),
-            "dashboard",
-            at=AT + 4 * HOUR,
-            subject=Subject(kind=SubjectKind.BODY, id="city-commission"),
-        ),
-        cited,
-        event(
-            RectificationRequired(
-                rectification_id="rect-h",
-                unit_id="city-education",
-                description="Fix it.",
-                deadline=AT + 30 * DAY,
-                supervising_bodies=("stationed-education",),
-            ),
-            "stationed-education",
-            at=AT + HOUR,
-            handling=Handling.NEVER_PASS_ON,
-        ).model_copy(update={"causation_id": cited.event_id}),
-        event(round_, "inspection-office", subject=CITY),
-        finding(
-            "city-education",
-            "stationed-education",
-            at=AT + 20 * DAY,
-            finding_id="f-round",
-            correlation_id="m-f",
-        ),
-        event(reported, "inspection-team-1", at=AT + 20 * DAY, correlation_id="matter-if"),
-        *formalism,
-        reused,
-        event(
-            RectificationCompleted(rectification_id="rect-if-1", summary="Done."),
-            "stationed-education",
-            at=AT + 45 * DAY,
-            correlation_id="matter-if",
-        ),
-        event(
-            RectificationRequired(
-                rectification_id="rect-if-1",
-                unit_id="city-education",
-                description="Again.",
-                deadline=AT + 90 * DAY,
-                supervising_bodies=("stationed-education",),
-            ),
-            "stationed-education",
-            at=AT + 46 * DAY,
-        ),
-        event(plan, "city-comprehensive", subject=CITY),
-        event(
-            PlanItemCompleted(plan_id="plan-1", item_id="i-1", summary="Done."), "city-office-1", at=AT + HOUR
-        ),
-        *(event(r, "city-review", correlation_id="case-1") for r in reforms),
-        event(
-            RectificationCompleted(rectification_id="reform-1", summary="Published."),
-            "stationed-education",
-            at=AT + 5 * DAY,
-            correlation_id="case-1",
-        ),
-        event(
-            CollaborativeOversightApproved(
-                matter_id="m-ov", lead_body="city-office-1", participating_bodies=("stationed-education",)
-            ),
-            "city-comprehensive",
-            subject=CITY,
-            correlation_id="m-ov",
-        ),
-        event(
-            CollaborativeOversightCompleted(matter_id="m-ov", summary="Done."),
-            "city-comprehensive",
-            at=AT + DAY,
-            subject=CITY,
-        ),
-        event(
-            ReportingCadenceSet(reporting_body="stationed-education", cadence=ReportCadence.MONTHLY),
-            "city-office-1",
-            subject=Subject(kind=SubjectKind.BODY, id="stationed-education"),
-        ),
-        clock_tick(AT + 60 * DAY, "bus"),
-    ]
 
 
 CROSS_KEY_READS: dict[tuple[str, str], str] = {
