@@ -4,7 +4,7 @@ check how the router's state could be partitioned (docs/partitioned-state.md).""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from producers.facts import matter_of
@@ -137,13 +137,7 @@ def scenario() -> list[Envelope[Any]]:
         ),
         cited,
         event(
-            RectificationRequired(
-                rectification_id="rect-h",
-                unit_id="city-education",
-                description="Fix it.",
-                deadline=AT + 30 * DAY,
-                supervising_bodies=("stationed-education",),
-            ),
+            _rectification("rect-h", AT + 30 * DAY),
             "stationed-education",
             at=AT + HOUR,
             handling=Handling.NEVER_PASS_ON,
@@ -165,17 +159,7 @@ def scenario() -> list[Envelope[Any]]:
             at=AT + 45 * DAY,
             correlation_id="matter-if",
         ),
-        event(
-            RectificationRequired(
-                rectification_id="rect-if-1",
-                unit_id="city-education",
-                description="Again.",
-                deadline=AT + 90 * DAY,
-                supervising_bodies=("stationed-education",),
-            ),
-            "stationed-education",
-            at=AT + 46 * DAY,
-        ),
+        event(_rectification("rect-if-1", AT + 90 * DAY), "stationed-education", at=AT + 46 * DAY),
         event(plan, "city-comprehensive", subject=CITY),
         event(
             PlanItemCompleted(plan_id="plan-1", item_id="i-1", summary="Done."), "city-office-1", at=AT + HOUR
@@ -221,3 +205,13 @@ def scenario() -> list[Envelope[Any]]:
         ),
         clock_tick(AT + 60 * DAY, "bus"),
     ]
+
+
+def _rectification(rectification_id: str, deadline: datetime) -> RectificationRequired:
+    return RectificationRequired(
+        rectification_id=rectification_id,
+        unit_id="city-education",
+        description="Fix it.",
+        deadline=deadline,
+        supervising_bodies=("stationed-education",),
+    )
