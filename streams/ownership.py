@@ -9,7 +9,8 @@ things on the log:
   fact: one clue's facts then sit on one log partition, and event time agrees with log order;
 - a plan item's completion is in its plan's matter, a joint oversight's conclusion in the matter
   it was approved in, a rectification's progress, completion and verification in the
-  rectification's (or the case's, for a case-driven reform), when the bus knows what they follow:
+  rectification's (or the case's, for a case-driven reform), a briefing in the matter of the
+  round's request for it, when the bus knows what they follow:
   the state a follow-up is routed by then sits with its matter (docs/partitioned-state.md);
 - an id that keys an entity (clue, round, rectification, plan and its items, proposal,
   recommendation) is taken once: a second event bringing it into being is refused;
@@ -42,6 +43,7 @@ ENTITY_FOLLOW_UPS = frozenset(
         "RectificationProgressReported",
         "RectificationCompleted",
         "RectificationVerified",
+        "BriefingSubmitted",
     }
 )
 ACTS_FOR_HOLDER = frozenset({BodyKind.COMMISSION, BodyKind.CASE_MANAGEMENT, BodyKind.REVIEW_INVESTIGATION})
@@ -151,6 +153,11 @@ def _followed(event: Envelope[Any], state: BusState) -> tuple[str, str | None]:
     if event.event_type == "PlanItemCompleted":
         plan = state.plans.get(p.plan_id)
         return f"plan {p.plan_id!r}", plan.correlation_id if plan else None
+    if event.event_type == "BriefingSubmitted":
+        asked = state.followups.briefings.get((p.round_id, p.unit_id, event.source_body))
+        return f"the briefing on {p.unit_id!r} asked for round {p.round_id!r}", (
+            asked.codes.correlation_id if asked else None
+        )
     if event.event_type == "CollaborativeOversightCompleted":
         oversight = state.oversight.get(p.matter_id)
         return f"joint oversight {p.matter_id!r}", oversight.correlation_id if oversight else None

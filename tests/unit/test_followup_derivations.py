@@ -73,7 +73,8 @@ def plan_round(bench: Bench, starts: datetime = AT + 10 * DAY, ends: datetime = 
         starts_at=starts,
         ends_at=ends,
     )
-    accepted(bench, event(payload, "inspection-office", subject=Subject(kind=SubjectKind.REGION, id="city")))
+    city = Subject(kind=SubjectKind.REGION, id="city")
+    accepted(bench, event(payload, "inspection-office", subject=city, correlation_id="round-9"))
 
 
 # -- after the round: the second half of the article -----------------------------------------
@@ -164,8 +165,9 @@ def test_briefings_not_submitted_by_the_round_s_start_are_reminded_once(bench: B
     brief = BriefingSubmitted(
         round_id="round-9", unit_id="city-education", team_body_id="inspection-team-1", summary="Briefed."
     )
-    accepted(bench, event(brief, "city-letters", at=AT + 5 * DAY))
-    accepted(bench, event(brief, "city-office-1", at=AT + 11 * DAY))  # after the start: late
+    accepted(bench, event(brief, "city-letters", at=AT + 5 * DAY, correlation_id="round-9"))
+    late = event(brief, "city-office-1", at=AT + 11 * DAY, correlation_id="round-9")  # after the start
+    accepted(bench, late)
     assert tick(bench, AT + 9 * DAY) == []
     outcome = accepted(bench, clock_tick(AT + 10 * DAY + timedelta(seconds=1), "bus"))
     late = outcome.logged[1:]

@@ -75,8 +75,13 @@ def log() -> list[Envelope[Any]]:
         event(ack, "city-office-1", at=MAR + DAY + 3 * timedelta(hours=1)),
         clue,
         event(disposed, "city-commission", at=AT + 2 * DAY, correlation_id="m-w"),
-        event(planned, "inspection-office", subject=Subject(kind=SubjectKind.REGION, id="city")),
-        event(brief, "city-letters", at=AT + 5 * DAY),
+        event(
+            planned,
+            "inspection-office",
+            subject=Subject(kind=SubjectKind.REGION, id="city"),
+            correlation_id="round-h",
+        ),
+        event(brief, "city-letters", at=AT + 5 * DAY, correlation_id="round-h"),
         clock_tick(AT + 10 * DAY + timedelta(seconds=1), "bus"),
         finding("yuzhong-hospital", "city-office-1", finding_id="f-high", severity=Severity.HIGH, at=AT),
     ]

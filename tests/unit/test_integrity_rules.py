@@ -29,6 +29,7 @@ from schemas.events.coordination import (
     PlanItemCompleted,
     SupervisionPlanIssued,
 )
+from schemas.events.inspection import BriefingSubmitted, InspectionRoundPlanned
 from schemas.events.rectification import (
     RectificationCompleted,
     RectificationProgressReported,
@@ -316,6 +317,28 @@ def test_a_case_driven_reform_is_followed_up_in_its_case_s_matter(bench: Bench) 
     elsewhere = event(done, "stationed-education", subject=unit, correlation_id="reform-1")
     assert reason(bench, elsewhere) == "wrong_matter"
     assert reason(bench, event(done, "stationed-education", subject=unit, correlation_id="case-1")) is None
+
+
+def test_a_briefing_asked_for_is_given_in_the_matter_of_the_request(bench: Bench) -> None:
+    planned = InspectionRoundPlanned(
+        round_id="round-b",
+        team_body_id="inspection-team-1",
+        unit_ids=("city-education",),
+        starts_at=AT + timedelta(days=10),
+        ends_at=AT + timedelta(days=40),
+    )
+    assert reason(bench, event(planned, "inspection-office", subject=CITY, correlation_id="m-round")) is None
+    brief = BriefingSubmitted(
+        round_id="round-b", unit_id="city-education", team_body_id="inspection-team-1", summary="Briefed."
+    )
+    unit = Subject(kind=SubjectKind.UNIT, id="city-education")
+    at = AT + timedelta(days=2)
+    elsewhere = event(brief, "stationed-education", at=at, subject=unit, correlation_id="round-b")
+    assert reason(bench, elsewhere) == "wrong_matter"
+    in_matter = event(brief, "stationed-education", at=at, subject=unit, correlation_id="m-round")
+    assert reason(bench, in_matter) is None
+    unasked = brief.model_copy(update={"round_id": "round-unplanned"})
+    assert reason(bench, event(unasked, "stationed-education", at=at, subject=unit)) is None
 
 
 def test_a_payload_may_address_only_bodies_within_the_source_s_reach(bench: Bench) -> None:
