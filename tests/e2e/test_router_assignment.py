@@ -1,8 +1,9 @@
 """How the router's group divides the bodies on the real broker (streams/assignment.py).
 
 A body's publisher keys its events with its id, so each ingest topic carries its body's events on
-one partition. faust's own assignor gave partition *i* of every ingest topic to one worker: two
-bodies whose ids hash alike were routed by one worker however many joined.
+one partition (an ingest topic now has only one). faust's own assignor gave partition *i* of every
+ingest topic to one worker: two bodies whose events share a partition number were routed by one
+worker however many joined.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from tests.e2e.test_router_faults import (
 pytestmark = pytest.mark.e2e
 
 ALIKE = ("city-letters", "yuzhong-letters")
-"""Two letters offices whose ids hash to the same partition of three."""
+"""Two letters offices whose events land on the same partition number of their ingest topics:
+partition 0, the only one, since an ingest topic has one (they hash alike among three, too)."""
 
 
 @pytest.fixture
@@ -144,6 +146,8 @@ def _owners(bus: Any) -> dict[TopicPartition, str]:
 
 def _busy_partition(bus: Any, body: str) -> TopicPartition:
     """The partition of ``body``'s ingest topic that its publisher writes to."""
+    topics = bus.container.topics
+    topic = topics.ingest(body)
     return TopicPartition(
-        bus.container.topics.ingest(body), partition_for(body.encode(), bus.settings.partitions)
+        topic, partition_for(body.encode(), topics.partitions_of(topic, bus.settings.partitions))
     )
