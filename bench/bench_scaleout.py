@@ -97,7 +97,7 @@ def main() -> None:
                 f" {max(run.work) / sum(run.work):.0%} of it",
                 flush=True,
             )
-        print(f"{way}: {EVENTS} events, {PARTITIONS} partitions per ingest topic; ratio to one worker:")
+        print(f"{way}: {EVENTS} events, {PARTITIONS} partitions per log topic; ratio to one worker:")
         print("  " + "   ".join(f"{n} workers {rates[n] / rates[1]:.2f}x" for n in WORKERS), flush=True)
 
 
