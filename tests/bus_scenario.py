@@ -27,11 +27,14 @@ from schemas.events.inspection import BriefingSubmitted, InspectionFindingReport
 from schemas.events.rectification import RectificationCompleted, RectificationRequired
 from schemas.events.sharing import DailySupervisionReported
 from streams.clock import clock_tick
+from streams.derived import Policy
 from streams.testing import AT, clue, event, finding
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 CITY = Subject(kind=SubjectKind.REGION, id="city")
 FEB = AT.replace(month=2, day=1, hour=0, minute=0)
+POLICY = Policy(systemic_min_units=3, systemic_min_regions=9, systemic_min_sectors=9)
+"""The policy the scenario is written for: one category at three units is systemic."""
 
 
 def as_the_sdk_sends(e: Envelope[Any]) -> Envelope[Any]:

@@ -1,13 +1,14 @@
 """Which of the router's decisions read state another partition key wrote: the ground for
 partitioning the router's state (docs/partitioned-state.md, §2 and §3).
 
-A router over a scenario that sets off every rule: each map of its ``BusState`` is watched. Folding
-an event records it as a writer of every entry it touches; deciding records each entry read and the
-function that read it. A read is co-partitioned when every writer of what it read shares the
-reader's key: the body for ``sequences`` (the ingest topic's key), the matter (``correlation_id``,
-the log's key) for everything else. The reads that are not must be exactly those the proposal
-lists: a new cross-matter read fails here until the proposal says how it is served, and a listed
-one the code no longer makes fails too.
+A router over a scenario that sets off every rule reading state across entities
+(``tests/bus_scenario.py``): each map of its ``BusState`` is watched. Folding an event records it
+as a writer of every entry it touches; deciding records each entry read and the function that read
+it. A read is co-partitioned when every writer of what it read shares the reader's key: the body
+for ``sequences`` (the ingest topic's key), the matter (``correlation_id``, the log's key) for
+everything else. The reads that are not must be exactly those the proposal lists: a new
+cross-matter read fails here until the proposal says how it is served, and a listed one the code
+no longer makes fails too.
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ import pytest
 from schemas import Envelope
 from schemas.catalogue import CLOCK_TYPES
 from streams import router as router_module
-from streams.derived import Policy
 from streams.state import BusState
 from streams.testing import Bench, demo_bench
-from tests.bus_scenario import as_the_sdk_sends, scenario
+from tests.bus_scenario import POLICY, as_the_sdk_sends, scenario
 
 EVERY = object()
 """The key of a read that scans a whole map."""
@@ -264,9 +264,9 @@ CROSS_KEY_READS: dict[tuple[str, str], str] = {
     ("routing.current_holder", "clues"): "left open: the clue a view names",
 }
 """Decisions that read state written under another key, and how the proposal serves each
-(docs/partitioned-state.md §2 and §4). Follow-ups of a plan, a joint oversight, a rectification
-or a reform are not here: the gate refuses them outside the matter of what they follow
-(``wrong_matter``). Reads by a clock tick are §3's, listed apart."""
+(docs/partitioned-state.md §2 and §4). Follow-ups of a plan, a joint oversight, a rectification,
+a reform or a briefing request are not here: the gate refuses them outside the matter of what they
+follow (``wrong_matter``). Reads by a clock tick are §3's, listed apart."""
 
 
 TICK_SCANS: dict[str, str] = {
@@ -304,9 +304,7 @@ class Routed:
 @pytest.fixture(scope="module")
 def routed() -> Iterator[Routed]:
     with pytest.MonkeyPatch.context() as monkeypatch:
-        bench = demo_bench(
-            policy=Policy(systemic_min_units=3, systemic_min_regions=9, systemic_min_sectors=9)
-        )
+        bench = demo_bench(policy=POLICY)
         watch = watch_state(bench, monkeypatch)
         refused: dict[str, str] = {}
         derived: list[str] = []

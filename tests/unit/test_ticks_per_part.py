@@ -23,14 +23,13 @@ from schemas.catalogue import CLOCK_TYPES
 from schemas.events.rectification import RectificationCompleted
 from streams.clock import clock_tick
 from streams.deadlines import detect_systemic_issues, flag_overdue_plan_items, flag_overdue_rectifications
-from streams.derived import Derivation, Policy
+from streams.derived import Derivation
 from streams.overdue import flag_late_briefings, flag_overdue_reforms, flag_overdue_reports
 from streams.partitioning import partition_for
 from streams.state import BusState
 from streams.testing import AT, Bench, demo_bench
-from tests.bus_scenario import DAY, as_the_sdk_sends, scenario
+from tests.bus_scenario import DAY, POLICY, as_the_sdk_sends, scenario
 
-POLICY = Policy(systemic_min_units=3, systemic_min_regions=9, systemic_min_sectors=9)
 TICKS = [AT + days * DAY for days in (15, 35, 45, 60, 80)]
 Key = Callable[[Envelope[Any]], str | None]
 
