@@ -11,22 +11,21 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient, TopicPartition
 
 from fourfold.settings import Settings
 from streams.app import MEASURE_EVERY
-from streams.partitioning import partition_for
 from tests.e2e.test_router_faults import (
     _free_port,
     _members,
     _metric,
-    _operator,
     _worker,
+    busy_partition,
     clues,
+    dealt_apart,
     log_ids,
+    owners,
     publish_all,
     router_done,
 )
@@ -51,7 +50,7 @@ def test_bodies_whose_ids_hash_alike_are_routed_by_two_workers(running_bus):
     """The first worker, the group's leader, measures how busy each ingest partition is; when a
     second joins, the two busy partitions go one to each, and each routes its body's next clues."""
     bus = running_bus.start(projector=False)
-    busy = [_busy_partition(bus, body) for body in ALIKE]
+    busy = [busy_partition(bus, body) for body in ALIKE]
     assert busy[0].partition == busy[1].partition, "the two bodies' ids hash alike"
     city, district = clues(100, "alike-city"), clues(100, "alike-district", source=ALIKE[1])
     publish_all(bus, city[:80])  # more than the registrar's 57: the two busiest partitions
@@ -61,8 +60,8 @@ def test_bodies_whose_ids_hash_alike_are_routed_by_two_workers(running_bus):
     ports = [bus.settings.metrics_port, _free_port()]
     _worker(bus, "worker-b", ports[1])
     bus.wait_until(lambda: _members(bus) == 2, 60, "worker b to join")
-    owners = _owners(bus)
-    assert owners[busy[0]] != owners[busy[1]], "one worker holds both busy partitions"
+    held = owners(bus)
+    assert held[busy[0]] != held[busy[1]], "one worker holds both busy partitions"
     time.sleep(MEASURE_EVERY + 1)  # each has measured partitions it does not hold
 
     publish_all(bus, city[80:])
@@ -83,20 +82,20 @@ def test_a_deal_made_before_the_bodies_published_is_dealt_again_once_their_volum
     a new one, which gives each worker one office. When the leader then stops, the other deals by
     the volumes it measured while it was not the leader."""
     bus = running_bus.start(projector=False)
-    busy = [_busy_partition(bus, body) for body in ALIKE]
+    busy = [busy_partition(bus, body) for body in ALIKE]
     bus.wait_until(lambda: _members(bus) == 1, 60, "the first worker to join")
     time.sleep(MEASURE_EVERY + 1)  # it has measured the registrar's records since
     ports = [bus.settings.metrics_port, _free_port()]
     worker_b = _worker(bus, "worker-b", ports[1])
     bus.wait_until(lambda: _members(bus) == 2, 60, "worker b to join")
-    owners = _owners(bus)
-    assert owners[busy[0]] == owners[busy[1]], "dealt before they published: both on one worker"
+    held = owners(bus)
+    assert held[busy[0]] == held[busy[1]], "dealt before they published: both on one worker"
 
     city, district = clues(220, "uneven-city"), clues(220, "uneven-district", source=ALIKE[1])
     publish_all(bus, city[:200])
     publish_all(bus, district[:200])
     bus.wait_until(lambda: router_done(bus), 60, "the clues to be routed")
-    bus.wait_until(lambda: _dealt_apart(bus, busy), 3 * MEASURE_EVERY + 30, "a new deal")
+    bus.wait_until(lambda: dealt_apart(bus, busy), 3 * MEASURE_EVERY + 30, "a new deal")
 
     series = 'fourfold_router_events_in_total{event_type="ProblemClueReceived"}'
     before = [_metric(port, series) for port in ports]
@@ -119,35 +118,3 @@ def test_a_deal_made_before_the_bodies_published_is_dealt_again_once_their_volum
 def _records_dealt(line: str) -> int:
     """The records a logged deal weighed (streams/assignment._log_spread)."""
     return sum(int(n) for n in re.findall(r"(\d+) records", line))
-
-
-def _dealt_apart(bus: Any, busy: list[TopicPartition]) -> bool:
-    if _members(bus) != 2:
-        return False
-    owners = _owners(bus)
-    return owners.get(busy[0]) != owners.get(busy[1])
-
-
-def _owners(bus: Any) -> dict[TopicPartition, str]:
-    """Which member of the router's group holds each partition."""
-    group = f"{bus.container.topics.prefix}-router"
-    admin = KafkaAdminClient(**_operator(bus).kafka_python())
-    try:
-        members = admin.describe_groups([group])[group]["members"]
-    finally:
-        admin.close()
-    return {
-        TopicPartition(held["topic"], p): member["member_id"]
-        for member in members
-        for held in member["member_assignment"]["assigned_partitions"]
-        for p in held["partitions"]
-    }
-
-
-def _busy_partition(bus: Any, body: str) -> TopicPartition:
-    """The partition of ``body``'s ingest topic that its publisher writes to."""
-    topics = bus.container.topics
-    topic = topics.ingest(body)
-    return TopicPartition(
-        topic, partition_for(body.encode(), topics.partitions_of(topic, bus.settings.partitions))
-    )

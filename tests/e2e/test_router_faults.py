@@ -39,7 +39,9 @@ from schemas.confidential import clear_protected, seal_protected
 from schemas.enums import HowFound, Severity, SubjectKind
 from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded
 from schemas.events.reference import SigningKeyRevoked
+from streams.app import MEASURE_EVERY
 from streams.clock import clock_tick
+from streams.partitioning import partition_for
 from streams.testing import Numbering, event, read_records
 from tests.conftest import RunningBus
 from tests.e2e import crashing_worker
@@ -164,22 +166,23 @@ def _committed(bus: Any) -> dict[TopicPartition, int]:
 # -- input ---------------------------------------------------------------------------------------
 
 
-def clues(n: int, tag: str, source: str = "city-letters") -> list[Envelope[Any]]:
-    """District-managed cadre's clues received by ``source``. From the city's letters office each is
-    logged, transferred down and delivered to seven inboxes (the clue to three bodies, its transfer
-    to four)."""
+def clues(n: int, tag: str, source: str = "city-letters", cadre: str = "cadre-sun") -> list[Envelope[Any]]:
+    """Clues about ``cadre`` at a district hospital received by ``source``. A district-managed
+    cadre's from the city's letters office, or a municipal-managed cadre's (``cadre-qian``) from the
+    district's, are each logged, transferred and delivered to seven inboxes (the clue to three
+    bodies, its transfer to four)."""
     return [
         new_event(
             ProblemClueReceived(
                 clue_id=f"{tag}-{i}",
                 unit_id="yuzhong-hospital",
-                cadre_id="cadre-sun",
+                cadre_id=cadre,
                 summary="A report.",
                 informant=Informant(name="B. Citizen"),
             ),
             source_body=source,
             occurred_at=AT + timedelta(seconds=i),
-            subject=Subject(kind=SubjectKind.CADRE, id="cadre-sun"),
+            subject=Subject(kind=SubjectKind.CADRE, id=cadre),
             correlation_id=f"{tag}-{i}",
             event_id=uuid.uuid5(NAMESPACE, f"{tag}-{i}"),
         )
@@ -256,25 +259,34 @@ def test_a_worker_killed_between_a_batchs_sends_and_its_commit_has_the_batch_abo
 
 
 def test_a_second_worker_shares_the_load_and_the_rebalance_loses_nothing(running_bus):
+    """Two letters offices publish; a second worker joins while they do (a rebalance mid-stream).
+    Once the group's deal gives each worker one office, as it does when the volumes show (at once,
+    or at the next measure), each routes that office's next clues. With one busy office the deal
+    keeps it with the worker that routed it, and whether the newcomer routed any clue depended on
+    whether the leader had measured the volumes before it joined."""
     bus = running_bus.start(projector=False)
     ports = [bus.settings.metrics_port, _free_port()]
-    events = clues(900, "scale")
+    city, district = clues(450, "scale"), clues(450, "scale-d", source="yuzhong-letters", cadre="cadre-qian")
+    busy = [busy_partition(bus, body) for body in ("city-letters", "yuzhong-letters")]
     sent = 0
     _worker(bus, "worker-b", ports[1])
-    while _members(bus) < 2 and sent < 600:  # keep the stream flowing while b joins: a rebalance mid-stream
-        publish_all(bus, events[sent : sent + 30])
-        sent += 30
+    while _members(bus) < 2 and sent < 300:  # keep the stream flowing while b joins: a rebalance mid-stream
+        publish_all(bus, city[sent : sent + 15])
+        publish_all(bus, district[sent : sent + 15])
+        sent += 15
         time.sleep(0.2)
     bus.wait_until(lambda: _members(bus) == 2, 60, "worker b to join")
-    publish_all(bus, events[sent : sent + 300])
-    sent += 300
+    bus.wait_until(lambda: router_done(bus), 120, "the clues so far")
+    bus.wait_until(lambda: dealt_apart(bus, busy), 3 * MEASURE_EVERY + 30, "one office for each worker")
+    series = 'fourfold_router_events_in_total{event_type="ProblemClueReceived"}'
+    before = [_metric(port, series) for port in ports]
+    publish_all(bus, city[sent : sent + 150])
+    publish_all(bus, district[sent : sent + 150])
+    sent += 150
     bus.wait_until(lambda: router_done(bus), 120, "both workers")
-    assert_exactly_once(bus, events[:sent])
-    routed = [
-        _metric(port, 'fourfold_router_events_in_total{event_type="ProblemClueReceived"}') for port in ports
-    ]
-    assert all(n > 0 for n in routed), f"each worker routed some clues: {routed}"
-    assert sum(routed) >= sent
+    assert_exactly_once(bus, city[:sent] + district[:sent])
+    routed = [_metric(port, series) - b for port, b in zip(ports, before, strict=True)]
+    assert routed == [150, 150], f"each worker routed one office's last clues: {routed}"
     assert all(child.alive for child in bus.children)
 
 
@@ -422,6 +434,39 @@ def _mixed_input(bus: Any) -> tuple[list[tuple[str, bytes]], tuple[str, bytes]]:
     signed = [(e.source_body, encode_event(sign_event(e, keys.load(e.source_body)))) for e in numbered]
     tick = sign_event(clock_tick(AT + timedelta(days=10), "bus"), keys.load("bus"))
     return [*signed, ("city-letters", b"not an event")], ("bus", encode_event(tick))
+
+
+def owners(bus: Any) -> dict[TopicPartition, str]:
+    """Which member of the router's group holds each partition."""
+    group = f"{bus.container.topics.prefix}-router"
+    admin = KafkaAdminClient(**_operator(bus).kafka_python())
+    try:
+        members = admin.describe_groups([group])[group]["members"]
+    finally:
+        admin.close()
+    return {
+        TopicPartition(held["topic"], p): member["member_id"]
+        for member in members
+        for held in member["member_assignment"]["assigned_partitions"]
+        for p in held["partitions"]
+    }
+
+
+def busy_partition(bus: Any, body: str) -> TopicPartition:
+    """The partition of ``body``'s ingest topic that its publisher writes to."""
+    topics = bus.container.topics
+    topic = topics.ingest(body)
+    return TopicPartition(
+        topic, partition_for(body.encode(), topics.partitions_of(topic, bus.settings.partitions))
+    )
+
+
+def dealt_apart(bus: Any, busy: list[TopicPartition]) -> bool:
+    """Whether two workers are in the group and hold the two partitions one each."""
+    if _members(bus) != 2:
+        return False
+    held = owners(bus)
+    return held.get(busy[0]) != held.get(busy[1])
 
 
 def _worker(bus: Any, name: str, port: int) -> Child:
