@@ -17,7 +17,7 @@ import inspect
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,32 +56,21 @@ class Watch:
     crossed: dict[tuple[str, str], str] = field(default_factory=dict)
     """(reading function, map) -> an example: who read, under which key, what another key wrote."""
 
-    @contextmanager
-    def reading_for(self, event: Envelope[Any] | None) -> Iterator[None]:
-        self.reader.append(event)
-        try:
-            yield
-        finally:
-            self.reader.pop()
+    def reading_for(self, event: Envelope[Any] | None) -> AbstractContextManager[None]:
+        return _on(self.reader, event)
 
-    @contextmanager
-    def fold_of(self, event: Envelope[Any]) -> Iterator[None]:
-        self.folding.append(event)
-        try:
-            yield
-        finally:
-            self.folding.pop()
+    def fold_of(self, event: Envelope[Any]) -> AbstractContextManager[None]:
+        return _on(self.folding, event)
 
     @contextmanager
     def admitting(self) -> Iterator[list[Envelope[Any] | None]]:
         """Reads made before the event is known (the gate decodes it): judged once it is."""
         admitted: list[Envelope[Any] | None] = []
-        self.reader.append(DEFERRED)
         start = len(self.pending)
         try:
-            yield admitted
+            with _on(self.reader, DEFERRED):
+                yield admitted
         finally:
-            self.reader.pop()
             held, self.pending[start:] = self.pending[start:], []
             if admitted and admitted[0] is not None:
                 for name, key, decider, writers in held:
@@ -117,6 +106,16 @@ class Watch:
                 f"{reader.event_type} under {mine!r} read {name}[{shown}], "
                 f"written by {other[0].event_type} under {partition_key(name, other[0])!r}",
             )
+
+
+@contextmanager
+def _on(stack: list[Any], item: Any) -> Iterator[None]:
+    """``item`` on top of ``stack`` for the duration."""
+    stack.append(item)
+    try:
+        yield
+    finally:
+        stack.pop()
 
 
 def partition_key(name: str, event: Envelope[Any]) -> str:
