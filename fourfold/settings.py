@@ -133,7 +133,7 @@ class Settings(BaseSettings):
         500, ge=1, description="Most ingest records the router writes in one transaction."
     )
     router_batch_wait: float = Field(
-        0.02,
+        0.005,
         ge=0,
         description="Seconds between the ticks on which the router closes a batch begun with nothing"
         " waiting: at most the wait it adds at human pace. Records that queued up during a batch form the"
