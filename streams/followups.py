@@ -41,6 +41,9 @@ class Restricted:
     event_type: str
     classification: Classification
     handling: Handling
+    correlation_id: str | None = None
+    """The fact's matter: where a consent to pass it on belongs. None in a state saved before the
+    bus kept it (a dataclass field missing from a pickle reads as its default)."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,14 @@ class FollowUps:
     def _restricted(self, event: Envelope[Any]) -> None:
         event_id = str(event.event_id)
         self.restricted.setdefault(
-            event_id, Restricted(event.source_body, event.event_type, event.classification, event.handling)
+            event_id,
+            Restricted(
+                event.source_body,
+                event.event_type,
+                event.classification,
+                event.handling,
+                event.correlation_id,
+            ),
         )
         if event.event_type in ("ProblemClueReceived", "ClueHandedOver"):
             self.clue_origin.setdefault(event.payload.clue_id, event_id)

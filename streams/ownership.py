@@ -44,6 +44,7 @@ ENTITY_FOLLOW_UPS = frozenset(
         "RectificationCompleted",
         "RectificationVerified",
         "BriefingSubmitted",
+        "PassOnConsented",
     }
 )
 ACTS_FOR_HOLDER = frozenset({BodyKind.COMMISSION, BodyKind.CASE_MANAGEMENT, BodyKind.REVIEW_INVESTIGATION})
@@ -158,6 +159,9 @@ def _followed(event: Envelope[Any], state: BusState) -> tuple[str, str | None]:
         return f"the briefing on {p.unit_id!r} asked for round {p.round_id!r}", (
             asked.codes.correlation_id if asked else None
         )
+    if event.event_type == "PassOnConsented":
+        fact = state.followups.restricted.get(p.event_id)
+        return f"the consent to pass on {p.event_id!r}", fact.correlation_id if fact else None
     if event.event_type == "CollaborativeOversightCompleted":
         oversight = state.oversight.get(p.matter_id)
         return f"joint oversight {p.matter_id!r}", oversight.correlation_id if oversight else None

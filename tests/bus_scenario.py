@@ -121,6 +121,7 @@ def scenario() -> list[Envelope[Any]]:
             PassOnConsented(event_id=str(received.event_id), consented_to="yuzhong-commission"),
             "yuzhong-letters",
             at=AT + 2 * HOUR,
+            correlation_id="m-clue",
         ),
         event(
             ClueTransferred(

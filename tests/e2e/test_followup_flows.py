@@ -259,7 +259,9 @@ def test_a_clue_received_with_consent_moves_on_only_with_its_source_s_consent(ru
     assert refused["reason"] == "needs_consent" and refused["event_type"] == "ClueTransferred"
 
     consent = PassOnConsented(event_id=str(received.event_id), consented_to="yuzhong-commission")
-    bus.publish("yuzhong-letters", event(consent, "yuzhong-letters", at=NOW - DAY))
+    bus.publish(
+        "yuzhong-letters", event(consent, "yuzhong-letters", at=NOW - DAY, correlation_id="m-consent")
+    )
     bus.wait_until(lambda: delivered(bus, "yuzhong-commission", "PassOnConsented"), 60, "the consent")
     bus.publish("yuzhong-commission", transfer(NOW - DAY + timedelta(hours=1)))
     bus.wait_until(lambda: delivered(bus, "city-commission", "ClueTransferred"), 60, "the transfer")

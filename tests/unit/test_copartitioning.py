@@ -258,14 +258,14 @@ CROSS_KEY_READS: dict[tuple[str, str], str] = {
     ("routing.route_finding", "rounds"): "a global table: the rounds covering a unit at a time",
     ("second_half.require_rectification", "rounds"): "a global table: the round a finding names",
     ("second_half._already_required", "rectifications"): "left open: the scan by finding id",
-    ("handling.check_handling", "restricted"): "left open: citations and consents across matters",
-    ("handling._check_transfer", "consents"): "not settled by the code: a consent names no matter",
+    ("handling.check_handling", "restricted"): "left open: citations across matters",
     ("routing.current_holder", "clues"): "left open: the clue a view names",
 }
 """Decisions that read state written under another key, and how the proposal serves each
 (docs/partitioned-state.md §2 and §4). Follow-ups of a plan, a joint oversight, a rectification,
-a reform or a briefing request are not here: the gate refuses them outside the matter of what they
-follow (``wrong_matter``). Reads by a clock tick are §3's, listed apart."""
+a reform or a briefing request, and consents to pass a fact on, are not here: the gate refuses them
+outside the matter of what they follow (``wrong_matter``). Reads by a clock tick are §3's, listed
+apart."""
 
 
 TICK_SCANS: dict[str, str] = {

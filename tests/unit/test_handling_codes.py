@@ -74,9 +74,9 @@ def test_a_clue_received_with_consent_is_transferred_on_only_after_its_source_co
     assert refusal(bench.publish(_transfer(1))) == "needs_consent"
 
     consent = PassOnConsented(event_id=str(received.event_id), consented_to="yuzhong-commission")
-    stranger = bench.publish(event(consent, "yuzhong-commission", at=AT + 2 * HOUR))
+    stranger = bench.publish(event(consent, "yuzhong-commission", at=AT + 2 * HOUR, correlation_id="m-c"))
     assert refusal(stranger) == "not_source"
-    given = bench.publish(event(consent, "yuzhong-letters", at=AT + 2 * HOUR))
+    given = bench.publish(event(consent, "yuzhong-letters", at=AT + 2 * HOUR, correlation_id="m-c"))
     assert refusal(given) is None
     assert {w.topic for w in given.writes if w.role == "inbox"} == {
         bench.topics.inbox("yuzhong-letters"),

@@ -14,6 +14,7 @@ from schemas import Envelope, SigningKey, Subject, new_event
 from schemas.anchors import Anchor
 from schemas.enums import (
     Disposition,
+    Handling,
     InformationCredibility,
     PlanKind,
     SourceReliability,
@@ -29,6 +30,7 @@ from schemas.events.coordination import (
     PlanItemCompleted,
     SupervisionPlanIssued,
 )
+from schemas.events.followup import PassOnConsented
 from schemas.events.inspection import BriefingSubmitted, InspectionRoundPlanned
 from schemas.events.rectification import (
     RectificationCompleted,
@@ -339,6 +341,22 @@ def test_a_briefing_asked_for_is_given_in_the_matter_of_the_request(bench: Bench
     assert reason(bench, in_matter) is None
     unasked = brief.model_copy(update={"round_id": "round-unplanned"})
     assert reason(bench, event(unasked, "stationed-education", at=at, subject=unit)) is None
+
+
+def test_a_consent_to_pass_a_fact_on_is_given_in_the_fact_s_matter(bench: Bench) -> None:
+    received = clue(
+        "cadre-sun",
+        "yuzhong-hospital",
+        "yuzhong-letters",
+        handling=Handling.WITH_CONSENT,
+        correlation_id="m-c",
+    )
+    assert reason(bench, received) is None
+    consent = PassOnConsented(event_id=str(received.event_id), consented_to="yuzhong-commission")
+    at = AT + timedelta(hours=2)
+    by_default = event(consent, "yuzhong-letters", at=at)
+    assert reason(bench, by_default) == "wrong_matter"
+    assert reason(bench, event(consent, "yuzhong-letters", at=at, correlation_id="m-c")) is None
 
 
 def test_a_payload_may_address_only_bodies_within_the_source_s_reach(bench: Bench) -> None:
