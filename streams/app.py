@@ -98,10 +98,11 @@ class RouterConfig:
     batch_wait: float = 0.005
     """Seconds between the ticks on which a batch begun with nothing waiting closes
     (streams/batching.py): at human pace, the most an event waits for its batch, and how records close
-    together share a transaction. 20 ms once halved p50 and p99 at 200 ev/s against 5 ms, while one
-    transaction in eight waited 20 ms for the last one's markers; since that wait is 2 ms
-    (streams/group_transaction.MARKERS_BACKOFF_MS), 5 ms is the faster at 50, 200 and 500 ev/s, for
-    up to a tenth more CPU per event at 50 ev/s (more, smaller batches). Records that queued up
+    together share a transaction. 20 ms was chosen when faust's ``take_events`` let a batch grow only
+    within its window (docs/benchmarks.md, eighth round); a batch now takes what queued, and with the
+    wait for the last transaction's markers at 2 ms (streams/group_transaction.MARKERS_BACKOFF_MS),
+    5 ms is the faster at 50, 200 and 500 ev/s, for up to a tenth more CPU per event at 50 ev/s
+    (more, smaller batches). Records that queued up
     while a batch was routed form the next at once."""
     commit_interval: float = 1.0
     """Seconds between faust's background commits; each batch also commits as soon as it is written."""
