@@ -102,8 +102,7 @@ class RouterConfig:
     within its window (docs/benchmarks.md, eighth round); a batch now takes what queued, and with the
     wait for the last transaction's markers at 2 ms (streams/group_transaction.MARKERS_BACKOFF_MS),
     5 ms is the faster at 50, 200 and 500 ev/s, for up to a tenth more CPU per event at 50 ev/s
-    (more, smaller batches). Records that queued up
-    while a batch was routed form the next at once."""
+    (more, smaller batches). Records that queued up while a batch was routed form the next at once."""
     commit_interval: float = 1.0
     """Seconds between faust's background commits; each batch also commits as soon as it is written."""
     session_timeout: float = 6.0
