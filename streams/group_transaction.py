@@ -30,14 +30,16 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.client import AIOKafkaClient, CoordinationType
 from aiokafka.errors import (
+    CoordinatorLoadInProgressError,
     GroupAuthorizationFailedError,
     IllegalGenerationError,
     KafkaError,
+    NotEnoughReplicasError,
     RebalanceInProgressError,
     UnknownMemberIdError,
     for_code,
@@ -47,6 +49,7 @@ from aiokafka.producer.sender import (
     BACKOFF_OVERRIDE,
     AddPartitionsToTxnHandler,
     Sender,
+    SendProduceReqHandler,
     TxnOffsetCommitHandler,
 )
 from aiokafka.protocol.api import Request, RequestStruct, Response
@@ -67,15 +70,24 @@ from faust.types import TP
 log = logging.getLogger(__name__)
 
 RETRY_BACKOFF_MS = 20
-"""Milliseconds the producer waits before it repeats a request refused as retriable. A transaction's
-requests that reach the broker while the previous transaction's markers are still being written are
-refused so (KIP-890's checks), and aiokafka waits 100 ms by default: one commit in ten paid that."""
+"""Milliseconds the producer waits before it repeats a request refused as retriable (aiokafka's
+default is 100)."""
 
 MARKERS_BACKOFF_MS = 2
-"""Milliseconds the producer waits before it asks again to add the first partitions to a transaction,
-refused because the broker is still writing the last one's markers. aiokafka waits 20 ms: at
-50 events/s one batch in eight was refused so (markers take a few ms), and the p99 of publish to
-inbox row fell from 92–142 ms to 70–78 ms in the half hour it was tried (docs/benchmarks.md)."""
+"""Milliseconds the producer first waits before it asks again when the broker refused a request of a
+transaction because it is still completing the last one (KIP-890's checks): adding the first
+partitions, producing to a partition, committing the offsets. aiokafka waits 20 ms for the first and
+``RETRY_BACKOFF_MS`` for the others. At 50 events/s one batch in eight met the first refusal, one in
+fourteen the second and one in a hundred the third, each paying the wait in full (docs/benchmarks.md)."""
+
+
+def markers_backoff(attempt: int) -> float:
+    """Seconds to wait before the ``attempt``-th request in a row (from 1) refused while the last
+    transaction completes: MARKERS_BACKOFF_MS, doubling up to RETRY_BACKOFF_MS. The same refusals
+    can mean a broker in trouble (too few replicas in sync, a coordinator loading after a failover),
+    which is then asked at the producer's usual pace after the fourth."""
+    return min(MARKERS_BACKOFF_MS * 2 ** (attempt - 1), RETRY_BACKOFF_MS) / 1000
+
 
 TRANSACTION_TIMEOUT_MS = 20_000
 """How long the broker keeps a transaction open that its producer stopped tending (a worker killed
@@ -181,17 +193,26 @@ class _MemberCommitHandler(TxnOffsetCommitHandler):
 
     def handle_response(self, resp: Any) -> Any:
         """A refusal for want of membership fails the transaction, to be aborted; the rest is
-        aiokafka's handling of the v0 response, which has the v3 one's errors without tags."""
-        for _, partitions, _ in resp.topics:
-            for _, code, _ in partitions:
-                if (error_type := for_code(code)) in NOT_A_MEMBER:
-                    self._fail_transaction(error_type())
-                    return None
+        aiokafka's handling of the v0 response, which has the v3 one's errors without tags. The
+        group coordinator verifies a transaction's offsets with its coordinator too (KAFKA-15449)
+        and, while the last transaction completes, answers "loading": asked again after
+        ``markers_backoff``, not RETRY_BACKOFF_MS."""
+        codes = {code for _, partitions, _ in resp.topics for _, code, _ in partitions}
+        for error_type in map(for_code, codes):
+            if error_type in NOT_A_MEMBER:
+                self._fail_transaction(error_type())
+                return None
         resp.errors = [
             (topic, [(partition, code) for partition, code, _ in partitions])
             for topic, partitions, _ in resp.topics
         ]
-        return super().handle_response(resp)
+        backoff = super().handle_response(resp)
+        sender = cast(_MemberSender, self._sender)
+        if backoff is None or CoordinatorLoadInProgressError.errno not in codes:
+            sender.commit_refusals = 0
+            return backoff
+        sender.commit_refusals += 1
+        return markers_backoff(sender.commit_refusals)
 
     def _fail_transaction(self, exc: Exception) -> None:
         """Fail the transaction, to be aborted. aiokafka forgets the partitions it wrote to when it
@@ -213,16 +234,37 @@ class _PromptAddPartitions(AddPartitionsToTxnHandler):
         return MARKERS_BACKOFF_MS / 1000 if backoff is BACKOFF_OVERRIDE else backoff
 
 
+class _PromptProduce(SendProduceReqHandler):
+    """aiokafka's produce handler, asking again after ``markers_backoff`` when the partition's leader
+    could not yet verify that the partition is in the transaction, as while the last transaction
+    completes: the broker says so as NOT_ENOUGH_REPLICAS (KAFKA-15459), which aiokafka repeats
+    after RETRY_BACKOFF_MS."""
+
+    def handle_response(self, response: Any) -> None:
+        codes = {info[1] for _, partitions in response.topics for info in partitions}
+        super().handle_response(response)
+        if self._to_reenqueue and codes - {0} == {NotEnoughReplicasError.errno}:
+            self._default_backoff = markers_backoff(max(batch.retry_count for batch in self._to_reenqueue))
+
+
 class _MemberSender(Sender):
     """aiokafka's sender, whose offset commits carry the group membership ``membership`` reports,
-    and which asks promptly to add partitions to a transaction begun as the last one ends."""
+    and which asks again promptly when a transaction's request is refused as the last one ends."""
 
     membership: Callable[[], Membership]
+    commit_refusals: int = 0
+    """Offset commits refused in a row while the last transaction completed."""
 
     async def _do_add_partitions_to_txn(self, tps: Any) -> bool:
         txn = self._txn_manager
         node_id = await self._find_coordinator(CoordinationType.TRANSACTION, txn.transactional_id)
         return bool(await _PromptAddPartitions(self, tps).do(node_id))
+
+    async def _send_produce_req(self, node_id: int, batches: Any) -> None:
+        await _PromptProduce(self, batches).do(node_id)
+        self._in_flight.remove(node_id)
+        for tp in batches:
+            self._muted_partitions.remove(tp)
 
     async def _do_txn_offset_commit(self, offsets: Any, group_id: str) -> None:
         if not offsets:

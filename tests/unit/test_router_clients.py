@@ -1,7 +1,7 @@
 """The router's faust clients (streams/clients.py): one transactional producer per worker, fenced by
 the group's generation, that retries a refused request after 20 ms, not aiokafka's 100, and a
-transaction refused while the last one's markers are written after 2 ms, not aiokafka's 20; and a
-consumer that lets a fetch wait 100 ms, not faust's 1,500."""
+transaction's request refused while the last one completes after 2 ms first, not aiokafka's 20; and
+a consumer that lets a fetch wait 100 ms, not faust's 1,500."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ import asyncio
 from types import SimpleNamespace
 
 import faust
-from aiokafka.errors import ConcurrentTransactions
-from aiokafka.structs import TopicPartition
+from aiokafka.errors import (
+    ConcurrentTransactions,
+    CoordinatorLoadInProgressError,
+    NotEnoughReplicasAfterAppendError,
+    NotEnoughReplicasError,
+    UnknownTopicOrPartitionError,
+)
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 from streams.clients import FETCH_MAX_WAIT_MS, RouterFaustApp
 from streams.group_transaction import (
@@ -19,8 +25,11 @@ from streams.group_transaction import (
     TRANSACTION_TIMEOUT_MS,
     GroupTransaction,
     MemberProducer,
+    Membership,
     TransactionSettings,
+    _MemberCommitHandler,
     _PromptAddPartitions,
+    _PromptProduce,
 )
 from streams.partitioning import KeyHashedOnce
 
@@ -74,6 +83,49 @@ def test_a_transaction_begun_while_the_last_ones_markers_are_written_asks_again_
 
     assert backoff_once_holding(set()) == MARKERS_BACKOFF_MS / 1000 == 0.002
     assert backoff_once_holding({TopicPartition("bus.inbox.a", 0)}) == RETRY_BACKOFF_MS / 1000
+
+
+def test_a_produce_refused_while_the_last_transaction_completes_is_asked_again_from_2_ms() -> None:
+    """The broker answers NOT_ENOUGH_REPLICAS when it cannot yet verify a partition is in the
+    transaction; the wait doubles each attempt up to the producer's usual 20 ms. Another refusal
+    waits the usual 20 ms from the first."""
+    sender = _producer()._sender
+
+    def backoff(error: type[Exception], attempt: int) -> float:
+        handler = _PromptProduce(sender, {TopicPartition("bus.log", 0): SimpleNamespace(retry_count=attempt)})
+        handler.handle_response(
+            SimpleNamespace(API_VERSION=7, topics=[("bus.log", [(0, error.errno, -1, -1, -1)])])
+        )
+        assert len(handler._to_reenqueue) == 1
+        return float(handler._default_backoff)
+
+    assert [backoff(NotEnoughReplicasError, attempt) for attempt in range(1, 7)] == [
+        0.002,
+        0.004,
+        0.008,
+        0.016,
+        RETRY_BACKOFF_MS / 1000,
+        RETRY_BACKOFF_MS / 1000,
+    ]
+    assert backoff(NotEnoughReplicasAfterAppendError, 1) == RETRY_BACKOFF_MS / 1000
+
+
+def test_offsets_refused_as_loading_while_the_last_transaction_completes_are_asked_again_from_2_ms() -> None:
+    sender = _producer()._sender
+    offsets = {TopicPartition("bus.ingest.a", 0): OffsetAndMetadata(5, "")}
+
+    def backoff(error: type[Exception]) -> float:
+        handler = _MemberCommitHandler(sender, offsets, "router", Membership("member-1", 3))
+        return float(
+            handler.handle_response(SimpleNamespace(topics=[("bus.ingest.a", [(0, error.errno, {})], {})]))
+        )
+
+    loading = CoordinatorLoadInProgressError
+    assert [backoff(loading), backoff(loading), backoff(loading)] == [0.002, 0.004, 0.008]
+    assert (
+        backoff(UnknownTopicOrPartitionError) == RETRY_BACKOFF_MS / 1000
+    )  # another refusal: the count restarts
+    assert backoff(loading) == 0.002
 
 
 def test_the_brokers_hold_on_a_fetch_is_short() -> None:
