@@ -75,10 +75,11 @@ default is 100)."""
 
 MARKERS_BACKOFF_MS = 2
 """Milliseconds the producer first waits before it asks again when the broker refused a request of a
-transaction because it is still completing the last one (KIP-890's checks): adding the first
-partitions, producing to a partition, committing the offsets. aiokafka waits 20 ms for the first and
-``RETRY_BACKOFF_MS`` for the others. At 50 events/s one batch in eight met the first refusal, one in
-fourteen the second and one in a hundred the third, each paying the wait in full (docs/benchmarks.md)."""
+transaction because it is still completing the last one: adding the first partitions (the
+transaction coordinator), producing to a partition and committing the offsets (KIP-890's checks).
+aiokafka waits 20 ms for the first and ``RETRY_BACKOFF_MS`` for the others. At 50 events/s one batch
+in eight met the first refusal, one in fourteen the second and one in a hundred the third, each
+paying the wait in full (docs/benchmarks.md)."""
 
 
 def markers_backoff(attempt: int) -> float:
