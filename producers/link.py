@@ -28,7 +28,7 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
     "acks": "all",
     "enable_idempotence": True,
     "allow_auto_create_topics": False,
-    "linger_ms": 5,
+    "linger_ms": 10,
     "batch_size": 256 * 1024,
     "metrics_enabled": False,
     "max_in_flight_requests_per_connection": 5,
@@ -38,12 +38,13 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
     "delivery_timeout_ms": 30_000,
 }
 """Durable by default: every in-sync replica acknowledges, and retries never duplicate. Records
-linger up to 5 ms to share a request with those right behind them (flush() sends at once): an
-officer's event waits 5 ms, not 20, before it leaves (issue 14: publish -> readable on ingest,
-p50 14-16 ms instead of 35-38 at 50 events/s), which costs about a fifth of the direct path's top
-speed. A bulk publisher that wants it back passes ``producer_config={"linger_ms": 20}``; the outbox
-sends its batches with flush() and does not wait on the linger. kafka-python's own metrics are
-off (the SDK keeps its own)."""
+linger up to 10 ms to share a request with those right behind them (flush() sends at once). Each
+produce request costs kafka-python about 1 ms of CPU over TLS, so a body publishing steadily pays
+that per request, not per event: at 167 events/s, 10 ms roughly halves its requests against 5 ms
+and saves up to a fifth of its CPU per event; 20 ms saves more but an officer's event waits
+that long before it leaves (issue 14, docs/benchmarks.md, twentieth round). A bulk publisher passes
+``producer_config={"linger_ms": 20}``; the outbox sends its batches with flush() and does not wait
+on the linger. kafka-python's own metrics are off (the SDK keeps its own)."""
 
 log = logging.getLogger(__name__)
 
