@@ -41,7 +41,7 @@ PRODUCER_DEFAULTS: dict[str, Any] = {
 linger up to 10 ms to share a request with those right behind them (flush() sends at once). Each
 produce request costs kafka-python about 1 ms of CPU over TLS, so a body publishing steadily pays
 that per request, not per event: at 167 events/s, 10 ms roughly halves its requests against 5 ms
-and saves up to a fifth of its CPU per event; 20 ms saves more but an officer's event waits
+and saves up to a fifth of its CPU per event; 20 ms saved little more, and an officer's event waits
 that long before it leaves (issue 14, docs/benchmarks.md, twentieth round). A bulk publisher passes
 ``producer_config={"linger_ms": 20}``; the outbox sends its batches with flush() and does not wait
 on the linger. kafka-python's own metrics are off (the SDK keeps its own)."""
