@@ -1,9 +1,11 @@
-"""Ed25519 verification on this CPU: libsodium (PyNaCl, what ``schemas.VerifyKey`` uses) against
-OpenSSL (``cryptography``, what it used before), on the same signed events of the router's workload.
+"""Ed25519 on this CPU: libsodium (PyNaCl, what ``schemas.VerifyKey`` and ``schemas.SigningKey``
+use) against OpenSSL (``cryptography``, what they used before), on the same events of the router's
+workload.
 
 Measures the signature check alone, the whole ``verify_event`` (the bytes the signature covers,
-then the check), and the check on two threads (both libraries release the GIL). Alternated rounds,
-the best of each, so load elsewhere on the machine hits both alike. No broker.
+then the check), the check on two threads (both libraries release the GIL), and signing the same
+bytes (the SDK signs every event, the router each event it derives). Alternated rounds, the best
+of each, so load elsewhere on the machine hits both alike. No broker.
 """
 
 from __future__ import annotations
@@ -83,6 +85,17 @@ def main() -> None:
     pool = ThreadPoolExecutor(2)
     halves = [checks[0::2], checks[1::2]]
 
+    signers = {body: SigningKey.generate(f"{body}:1") for body in sodium}
+    to_sign = [(signers[b], d) for b, _, d in checks]
+    assert all(k.sign(d) == k._key.sign(d) for k, d in to_sign[:50])  # the same signatures
+
+    def sign(with_sodium: bool) -> Callable[[], None]:
+        def run() -> None:
+            for key, data in to_sign:
+                key.sign(data) if with_sodium else key._key.sign(data)
+
+        return run
+
     def threaded(keys: dict[str, Any]) -> Callable[[], None]:
         def run() -> None:
             for future in [pool.submit(check(keys, half)) for half in halves]:
@@ -93,13 +106,14 @@ def main() -> None:
     figures: dict[str, dict[str, list[float]]] = {}
     for _ in range(ROUNDS):
         for name, keys in (("libsodium", sodium), ("openssl", openssl)):
-            rates = figures.setdefault(name, {"check": [], "verify_event": [], "two threads": []})
+            rates = figures.setdefault(name, {"check": [], "verify_event": [], "two threads": [], "sign": []})
             best_rate(check(keys, checks), len(checks), rates["check"])
             best_rate(whole(keys), len(events), rates["verify_event"])
             best_rate(threaded(keys), len(checks), rates["two threads"])
+            best_rate(sign(name == "libsodium"), len(to_sign), rates["sign"])
     pool.shutdown()
-    print(f"Ed25519 verification of {len(events)} signed events, best of {ROUNDS} alternated rounds:")
-    for what in ("check", "verify_event", "two threads"):
+    print(f"Ed25519 on {len(events)} events, best of {ROUNDS} alternated rounds:")
+    for what in ("check", "verify_event", "two threads", "sign"):
         ours, theirs = max(figures["libsodium"][what]), max(figures["openssl"][what])
         print(
             f"  {what:<13} libsodium (PyNaCl) {ours:8,.0f}/s ({1e6 / ours:5.1f} µs)"

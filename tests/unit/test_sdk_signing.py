@@ -35,6 +35,16 @@ def test_signed_wire_is_byte_for_byte_the_schemas_encoding(event):
     verify_event(decode_event(wire, max_bytes=1 << 30), KEY.verify_key)
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.binary(max_size=2048))
+def test_a_signature_is_the_one_openssl_gives_for_the_same_key(data: bytes):
+    """Ed25519 is deterministic: libsodium, which signs, and OpenSSL, which holds the key's files,
+    must agree byte for byte, or a key loaded from its PEM file would sign as another key."""
+    loaded = SigningKey.from_pem(KEY.key_id, KEY.to_pem())
+    assert loaded.sign(data) == KEY._key.sign(data)
+    assert KEY.verify_key.verify(KEY.sign(data), data)
+
+
 def test_a_key_file_names_its_key_and_is_private(tmp_path: Path):
     path = tmp_path / "city-letters.pem"
     write_key_file(path, KEY)
