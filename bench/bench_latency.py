@@ -1,11 +1,12 @@
 """End-to-end latency, SDK publish to inbox row, at 50, 200 and 500 events/s offered, against the
-floor of the same run: SDK publish to the record being readable on its ingest topic.
+floor of the same run: SDK publish to the record being appended to its ingest topic.
 
 A bus of its own with a `fourfold worker` and a `fourfold project` (SQLite under the bus's home).
 The SDK (three bodies' direct publishers, connected once for the whole run as an agency's are)
 publishes the router's workload at a steady pace for a few seconds per rate; this process notes
-when each of one body's events is first readable on its ingest topic (the floor: the SDK's linger
-and the broker) and when each event's first inbox row appears (looking every 5 ms whether the read
+when the broker appended each event to its ingest topic (the floor: the SDK's linger and the
+broker; a record is readable once appended on this one-broker cluster) and when each event's first
+inbox row appears (looking every 5 ms whether the read
 models changed), with its own garbage collector held off meanwhile. Prints p50/p95/p99 of both, of
 publish to the router's inbox record (the row's ``delivered_at``) and of that record to its row
 (the router's commit and the projector), the backlog when publishing stopped (events published but
@@ -19,7 +20,6 @@ Usage: bench_latency.py [SECONDS [RATE ...]]   (per rate, default 10 or FOURFOLD
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sqlite3
 import sys
@@ -33,6 +33,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
 from kafka import KafkaConsumer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,19 +82,27 @@ class Watch:
             seen.setdefault(event_id, at)
 
 
-def follow_ingest(container: Container, watch: Watch, topic: str) -> None:
-    """Note when each event on ``topic`` is first readable: the floor, read on one body's events (a
-    third of them). Following all three bodies' topics took a fifth of a core at 200 events/s,
-    more than the agencies' publishing, on the two cores the bus under test shares."""
+def follow_ingest(container: Container, watch: Watch, topics: list[str]) -> None:
+    """Note when the broker appended each event to its ingest topic: the floor. Ingest topics are
+    stamped with the broker's append time (``schemas.Topics.config_for``), and on this one-broker
+    cluster a record is readable as soon as it is appended, so the follower reads the stamp and
+    need not see each record the moment it lands: its fetches wait up to 200 ms for 64 KiB. Noting
+    the time each record was first polled instead took a tenth of a core at 500 events/s for one
+    body's topic (docs/benchmarks.md, twenty-first round), on the two cores the bus under test shares."""
     consumer = KafkaConsumer(
-        topic, **container.access(OPERATOR).kafka_python(), group_id=None, auto_offset_reset="latest"
+        *topics,
+        **container.access(OPERATOR).kafka_python(),
+        group_id=None,
+        auto_offset_reset="latest",
+        fetch_min_bytes=64 * 1024,
+        fetch_max_wait_ms=200,
     )
     try:
         while not watch.stopping.is_set():
-            for batch in consumer.poll(timeout_ms=50).values():
-                now = time.time()
+            for batch in consumer.poll(timeout_ms=250).values():
                 for record in batch:
-                    watch.note(watch.on_ingest, json.loads(record.value)["event_id"], now)
+                    event_id = orjson.loads(record.value)["event_id"]
+                    watch.note(watch.on_ingest, event_id, record.timestamp / 1000)
     finally:
         consumer.close()
 
@@ -168,6 +177,7 @@ def offer(
             publisher.flush()
         wait(lambda: all(i in watch.in_inbox for i in ids), f"{len(ids)} events in an inbox", children, DRAIN)
         drained = time.monotonic() - ended
+        wait(lambda: all(i in watch.on_ingest for i in ids), f"{len(ids)} events on ingest", children, DRAIN)
     used = {name: (after - cpu[name]) * 1000 / len(ids) for name, after in _cpu(children).items()}
     with watch.lock:
         return Figures(
@@ -248,8 +258,8 @@ def run(container: Container) -> None:
     try:
         take_in_registry(container, children)
         bodies = sorted({e.source_body for e in workload(3)})
-        floor_topic = container.topics.ingest(bodies[0])
-        followers.append(_thread(lambda: follow_ingest(container, watch, floor_topic)))
+        ingest = [container.topics.ingest(body) for body in bodies]
+        followers.append(_thread(lambda: follow_ingest(container, watch, ingest)))
         followers.append(_thread(lambda: follow_inbox(container, watch)))
         time.sleep(2)  # the ingest follower is at the end of its topics
         home = container.settings.home
