@@ -13,7 +13,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import httpx2
 import pytest
 from kafka import TopicPartition
 from sqlalchemy import func, select
@@ -167,21 +167,21 @@ def _check_api(bus) -> None:
     base = f"http://127.0.0.1:{port}"
     bus.wait_until(lambda: _answers(base), 30, "the API to answer")
 
-    def get(body: str, path: str) -> httpx.Response:
-        return httpx.get(base + path, headers={"Authorization": f"Bearer {tokens[body]}"})
+    def get(body: str, path: str) -> httpx2.Response:
+        return httpx2.get(base + path, headers={"Authorization": f"Bearer {tokens[body]}"})
 
     assert get("city-commission", "/clues/clue-1").json()["holder"] == "city-commission"
     assert get("jiangbei-commission", "/clues/clue-1").status_code == 403
     assert get("jiangbei-commission", "/bodies/city-commission/inbox").status_code == 403
     inbox = get("city-commission", "/bodies/city-commission/inbox").json()
     assert any(e["event_type"] == "ProblemClueReceived" for e in inbox)
-    assert "/audit/clues/{clue_id}/custody" in httpx.get(base + "/openapi.json").json()["paths"]
+    assert "/audit/clues/{clue_id}/custody" in httpx2.get(base + "/openapi.json").json()["paths"]
 
 
 def _answers(base: str) -> bool:
     try:
-        return httpx.get(base + "/health", timeout=1).json()["serving"]
-    except httpx.HTTPError:
+        return httpx2.get(base + "/health", timeout=1).json()["serving"]
+    except httpx2.HTTPError:
         return False
 
 
