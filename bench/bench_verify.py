@@ -92,7 +92,7 @@ def main() -> None:
     def sign(with_sodium: bool) -> Callable[[], None]:
         def run() -> None:
             for key, data in to_sign:
-                key.sign(data) if with_sodium else key._key.sign(data)
+                (key if with_sodium else key._key).sign(data)
 
         return run
 
