@@ -6,12 +6,12 @@ The SDK (three bodies' direct publishers, connected once for the whole run as an
 publishes the router's workload at a steady pace for a few seconds per rate; this process notes
 when the broker appended each event to its ingest topic (the floor: the SDK's linger and the
 broker; a record is readable once appended on this one-broker cluster) and when each event's first
-inbox row appears (looking every 5 ms whether the read
-models changed), with its own garbage collector held off meanwhile. Prints p50/p95/p99 of both, of
-publish to the router's inbox record (the row's ``delivered_at``) and of that record to its row
-(the router's commit and the projector), the backlog when publishing stopped (events published but
-in no inbox yet) and how long it took to drain. Issue 14's target: p99 at most 100 ms at 50
-events/s and 250 ms at 500 events/s.
+inbox row appears (looking every 5 ms whether the read models changed), with its own garbage
+collector held off meanwhile. Prints p50/p95/p99 of both, of publish to the router's inbox record
+(the row's ``delivered_at``) and of that record to its row (the router's commit and the
+projector), the backlog when publishing stopped (events published but in no inbox yet) and how
+long it took to drain. Issue 14's target: p99 at most 100 ms at 50 events/s and 250 ms at 500
+events/s.
 
 Usage: bench_latency.py [SECONDS [RATE ...]]   (per rate, default 10 or FOURFOLD_BENCH_LATENCY_SECONDS;
        rates default 50 200 500)
