@@ -82,6 +82,19 @@ class Finding:
         """Whether it may leave its jurisdiction (e.g. count towards a systemic issue)."""
         return self.classification != Classification.CONFIDENTIAL and self.handling not in PASS_ON_BARRED
 
+    def __reduce__(self) -> tuple[type[Finding], tuple[Any, ...]]:
+        """Pickled as its fields in order: half the time of a slotted class's default, for the tens
+        of thousands each save of the state pickles while the worker waits (streams/snapshot.py)."""
+        return Finding, (
+            self.finding_id,
+            self.category,
+            self.unit_id,
+            self.occurred_at,
+            self.event_id,
+            self.classification,
+            self.handling,
+        )
+
 
 @dataclass
 class ClueFile:
