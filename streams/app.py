@@ -8,7 +8,7 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +57,10 @@ RESPREAD_GAIN = 0.1
 records off the busiest worker (streams/assignment.Spread.gain): less is not worth a rebalance."""
 RESPREAD_AT_MOST_EVERY = 60.0
 """Seconds between two new deals this worker asks for, however uneven the last one looks."""
+SAVE_PAUSE = 0.01
+"""Seconds between the steps of a save (streams/snapshot.SAVE_STEP): a save taking every turn of the
+event loop it could delayed each batch by a step for every request the batch waited on, and at
+500 events/s held more events back than the one long pause it replaced (docs/benchmarks.md)."""
 SHUTDOWN_SAVE_WAIT = 10.0
 """Seconds a stopping worker waits for the group's offsets before it gives up saving its state."""
 
@@ -186,6 +190,8 @@ class RouterApp:
         if saved:
             log.info("state restored from %s: reading the log from %s", config.state_dir, saved.positions)
         self._next_snapshot = time.monotonic() + config.snapshot_interval
+        self._save_steps: Generator[None, None, None] | None = None
+        """The steps left of the save under way (``_begin_save``)."""
         self.maker = TopicMaker(
             config.access,
             topics,
@@ -236,16 +242,48 @@ class RouterApp:
             self._unsettled = False
             now = time.time()
             self.metrics.observe((outcome, now - event.message.timestamp) for event, outcome in decided)
-            if self.snapshots is not None and (time.monotonic() >= self._next_snapshot or self._large()):
+            if self.snapshots is not None and self._save_due():
                 await self.log_feed.caught_up()
-                self._save_state(self.snapshots)
+                self._begin_save(self.snapshots)
 
-    def _save_state(self, snapshots: Snapshots) -> None:
-        """Save the fold with the log offsets it covers. Only between batches, once what this worker
+    def _save_due(self) -> bool:
+        due = time.monotonic() >= self._next_snapshot or self._large()
+        return due and self._save_steps is None
+
+    def _saved(self) -> Saved:
+        """The fold with the log offsets it covers. Taken only between batches, once what this worker
         decided is committed: the state then holds committed records only, and perhaps some past
         those offsets, which a restart reads again and recognises by their ids."""
-        began = time.monotonic()
-        saved = Saved(self.state, self.chains.committed, self.log_feed.positions())
+        return Saved(self.state, self.chains.committed, self.log_feed.positions())
+
+    def _begin_save(self, snapshots: Snapshots) -> None:
+        """Save the state as it is now, a step at a time while the worker routes on (streams/snapshot.py)."""
+        began, saved = time.monotonic(), self._saved()
+        steps = snapshots.saving(saved)
+        next(steps)  # the state set aside before anything else is decided
+        self._save_steps = steps
+        self._next_snapshot = began + self.config.snapshot_interval
+        self.app.add_future(self._step_save(steps, saved, began))
+
+    async def _step_save(self, steps: Generator[None, None, None], saved: Saved, began: float) -> None:
+        """Take the save's steps, ``SAVE_PAUSE`` apart, until it is written. A save that
+        fails costs the next start the log it would have spared, not the routing."""
+        try:
+            for _ in steps:
+                await asyncio.sleep(SAVE_PAUSE)
+        except Exception as exc:  # the disk, most likely: its entries wait for the next save
+            log.error("cannot save the state: %r; routing goes on", exc)
+            return
+        finally:
+            steps.close()  # if stopped between steps: the entries set aside go back to the maps
+            self._save_steps = None
+        log.info("state saved as of log offsets %s in %.2fs", saved.positions, time.monotonic() - began)
+
+    def _save_state(self, snapshots: Snapshots) -> None:
+        """Save the state now, after the save under way if there is one."""
+        for _ in self._save_steps or ():
+            pass
+        began, saved = time.monotonic(), self._saved()
         snapshots.save(saved)
         self._next_snapshot = time.monotonic() + self.config.snapshot_interval
         log.info("state saved as of log offsets %s in %.2fs", saved.positions, time.monotonic() - began)

@@ -6,10 +6,15 @@ map keeps in memory only the entries written, or read to be changed, since the s
 saved; the rest are in the worker's database (streams/snapshot.py), which is written only when the
 whole state is saved, so it never holds a decision that was not committed. Without a database
 (tests, replays) it is a plain map in memory.
+
+A save is written a step at a time while the worker routes on (``Snapshots.saving``): the entries it
+writes are set aside as they were when it began (``freeze``) and read from there until it is done,
+while what changes meanwhile goes to a fresh ``hot``.
 """
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -35,19 +40,35 @@ class Spilled(Generic[V]):
         self.mutable = mutable
         self.hot: dict[str, V] = {}
         """Entries written or read to be changed since the last save: what the next save writes."""
+        self.saving: dict[str, V] = {}
+        """Entries a save under way is writing, as they were when it began."""
         self._saved: Lookup | None = None
 
     def attach(self, saved: Lookup) -> None:
         """Read entries not in memory from ``saved`` (the database, as of the last save)."""
         self._saved = saved
 
+    def freeze(self) -> dict[str, V]:
+        """Hand the entries in memory to a save that begins: they are read from there until it is
+        done (``saved``) or given up (``thaw``); what is written from here on goes to ``hot``."""
+        self.thaw()
+        self.saving, self.hot = self.hot, {}
+        return self.saving
+
     def saved(self) -> None:
-        """The entries in memory are now in the database: forget them."""
-        self.hot = {}
+        """The save is in the database: forget the entries it wrote."""
+        self.saving = {}
+
+    def thaw(self) -> None:
+        """The save was given up: its entries are kept for the next, under what changed since."""
+        if self.saving:
+            self.hot, self.saving = {**self.saving, **self.hot}, {}
 
     def get(self, key: str, default: Any = None) -> Any:
         if key in self.hot:
             return self.hot[key]
+        if key in self.saving:
+            return self._from_saving(key)
         value = None if self._saved is None else self._saved(self.name, key)
         if value is None:
             return default
@@ -73,9 +94,18 @@ class Spilled(Generic[V]):
             self.hot[key] = value = default
         return value  # type: ignore[no-any-return]
 
+    def _from_saving(self, key: str) -> Any:
+        """An entry the save under way is writing. A value that may be changed in place is copied
+        first, as if read from the database, so that the save writes it as it was."""
+        value = self.saving[key]
+        if self.mutable:
+            value = self.hot[key] = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        return value
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickled with its entries only while it has no database; with one, they are saved there."""
-        return {"name": self.name, "mutable": self.mutable, "hot": {} if self._saved else self.hot}
+        hot = {} if self._saved else {**self.saving, **self.hot}
+        return {"name": self.name, "mutable": self.mutable, "hot": hot}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["name"], mutable=state["mutable"])  # type: ignore[misc]

@@ -61,6 +61,45 @@ def test_once_saved_what_grows_with_the_log_leaves_memory_and_is_read_from_disk(
     assert bench.state.clues["clue-7"].holder == "someone-else"
 
 
+def test_a_save_taken_a_step_at_a_time_holds_the_state_as_it_began(tmp_path):
+    """The worker routes between a save's steps: what it decides meanwhile, even a clue changed in
+    place, is the next save's, while the save under way writes the state as it was."""
+    seal, bench = Seal.generate(), _bench()
+    snapshots = Snapshots(tmp_path, seal)
+    snapshots.attach(bench.state)
+    ids, holder = _ids(bench), bench.state.clues["clue-7"].holder
+    steps = snapshots.saving(_saved(bench))
+    next(steps)
+    later = str(bench.publish(finding("yuzhong-hospital", "yuzhong-stationed-health")).logged[0].event_id)
+    bench.state.clues["clue-7"].holder = "someone-else"
+    assert all(bench.state.knows(i) for i in ids)  # set aside, not yet on disk: still read
+    assert snapshots._db.get(STATE_KEY) is None
+    assert list(steps) == []
+    assert bench.state.clues["clue-7"].holder == "someone-else"
+    assert bench.state.knows(later) and not bench.state.seen.saving
+    snapshots.close()
+    loaded = Snapshots(tmp_path, seal).load()
+    assert loaded is not None
+    assert all(loaded.state.knows(i) for i in ids) and not loaded.state.knows(later)
+    assert loaded.state.clues["clue-7"].holder == holder != "someone-else"
+
+
+def test_a_save_given_up_leaves_its_entries_for_the_next(tmp_path):
+    seal, bench = Seal.generate(), _bench()
+    snapshots = Snapshots(tmp_path, seal)
+    snapshots.attach(bench.state)
+    ids = _ids(bench)
+    steps = snapshots.saving(_saved(bench))
+    next(steps)
+    steps.close()
+    assert snapshots._db.get(STATE_KEY) is None
+    assert _ids(bench) == ids and not bench.state.seen.saving
+    snapshots.save(_saved(bench))
+    snapshots.close()
+    loaded = Snapshots(tmp_path, seal).load()
+    assert loaded is not None and all(loaded.state.knows(i) for i in ids)
+
+
 def test_the_router_decides_the_same_from_a_state_on_disk(tmp_path):
     """A repeat of a saved event is a duplicate, and a saved clue's custody holds."""
     bench = _bench()
