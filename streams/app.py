@@ -277,7 +277,7 @@ class RouterApp:
         finally:
             steps.close()  # if stopped between steps: the entries set aside go back to the maps
             self._save_steps = None
-        log.info("state saved as of log offsets %s in %.2fs", saved.positions, time.monotonic() - began)
+        _log_saved(saved, began)
 
     def _save_state(self, snapshots: Snapshots) -> None:
         """Save the state now, after the save under way if there is one."""
@@ -286,7 +286,7 @@ class RouterApp:
         began, saved = time.monotonic(), self._saved()
         snapshots.save(saved)
         self._next_snapshot = time.monotonic() + self.config.snapshot_interval
-        log.info("state saved as of log offsets %s in %.2fs", saved.positions, time.monotonic() - began)
+        _log_saved(saved, began)
 
     async def _stop_on_damage(self, exc: DamagedState) -> None:
         log.critical("the saved state is damaged; stopping: %s", exc)
@@ -466,6 +466,10 @@ class RouterApp:
 
     async def _declare(self, name: str) -> None:
         await self.maker.ensure(name)
+
+
+def _log_saved(saved: Saved, began: float) -> None:
+    log.info("state saved as of log offsets %s in %.2fs", saved.positions, time.monotonic() - began)
 
 
 def _record_of(event: faust.EventT) -> IngestRecord:

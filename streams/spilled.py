@@ -104,8 +104,7 @@ class Spilled(Generic[V]):
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled with its entries only while it has no database; with one, they are saved there."""
-        hot = {} if self._saved else {**self.saving, **self.hot}
-        return {"name": self.name, "mutable": self.mutable, "hot": hot}
+        return {"name": self.name, "mutable": self.mutable, "hot": {} if self._saved else self.hot}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["name"], mutable=state["mutable"])  # type: ignore[misc]
