@@ -25,7 +25,7 @@ from fourfold.bootstrap import Container
 from fourfold.operations import provision
 from fourfold.registrar import DEMO_REGISTRY, body_ids, load_registry_file
 from fourfold.settings import Settings
-from projections.consuming import consumer, end_offsets, projected_partitions
+from projections.consuming import LogReader
 from projections.db import make_engine
 from projections.digest import digest
 from projections.replay import replay
@@ -101,23 +101,22 @@ def naive(container: Container, url: str) -> float:
     projector reads them."""
     engine = make_engine(url)
     Base.metadata.create_all(engine)
-    kafka = consumer(container.access(PROJECTOR), max_poll_records=500)
+    reader = LogReader(container.access(PROJECTOR))
     try:
-        partitions = projected_partitions(kafka, container.topics)
-        kafka.assign(sorted(partitions))
-        kafka.seek_to_beginning()
-        total = min(NAIVE_RECORDS, sum(end_offsets(kafka, partitions).values()))
+        partitions = reader.projected(container.topics)
+        reader.assign(partitions)
+        reader.seek_to_beginning(*partitions)
+        total = min(NAIVE_RECORDS, sum(reader.end_offsets(partitions).values()))
         done, began = 0, time.perf_counter()
         with Session(engine) as session:
             while done < total:
-                for batch in kafka.poll(timeout_ms=1000).values():
-                    for record in batch:
-                        session.add(_row(container, record))
-                        session.commit()
-                        done += 1
+                for record in reader.poll(1000, 500):
+                    session.add(_row(container, record))
+                    session.commit()
+                    done += 1
         return done / (time.perf_counter() - began)
     finally:
-        kafka.close()
+        reader.close()
         engine.dispose()
 
 

@@ -6,11 +6,11 @@ import logging
 import time
 from collections.abc import Callable
 
-from kafka import TopicPartition
+from aiokafka import TopicPartition
 from sqlalchemy import Engine
 
 from projections.batch import Intake, Record, apply_batch
-from projections.consuming import consumer, end_offsets, polled, projected_partitions
+from projections.consuming import LogReader
 from projections.db import create_schema, load_positions
 from schemas import Topics
 from schemas.access import KafkaAccess
@@ -39,7 +39,7 @@ class Projector:
         self._topics = intake.topics
         self._batch_size = batch_size
         self._on_caught_up = on_caught_up
-        self._consumer = consumer(access, max_poll_records=batch_size)
+        self._reader = LogReader(access)
         self._assigned: set[TopicPartition] = set()
         self._saved: dict[TopicPartition, int] = {}
         self._last_refresh = 0.0
@@ -56,7 +56,7 @@ class Projector:
         if not self._assigned:
             time.sleep(timeout_ms / 1000)
             return 0
-        records = polled(self._consumer, timeout_ms, self._batch_size)
+        records = self._reader.poll(timeout_ms, self._batch_size)
         moved = self._moved(records)
         if records or moved:
             with self._engine.begin() as conn:
@@ -68,22 +68,18 @@ class Projector:
         return len(records)
 
     def close(self) -> None:
-        self._consumer.close()
+        self._reader.close()
 
     def _moved(self, records: list[Record]) -> dict[tuple[str, int], int]:
         """Positions that changed since they were last saved: past the last record read of each
         partition read, and every SWEEP_EVERY seconds each partition's own position (it also moves
-        past transaction markers, with no record read). kafka-python's ``position`` validates every
-        assigned partition on each call: asking it for all of the hundred-odd partitions after
-        every poll took nearly half the projector's time at a steady trickle of events."""
+        past transaction markers, with no record read)."""
         out = {(r.topic, r.partition): r.offset + 1 for r in records}
         now = time.monotonic()
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_EVERY
-            for tp in self._assigned:
-                position = self._consumer.position(tp)
-                if position is not None:
-                    out[(tp.topic, tp.partition)] = max(position, out.get((tp.topic, tp.partition), 0))
+            for tp, position in self._reader.positions(self._assigned).items():
+                out[(tp.topic, tp.partition)] = max(position, out.get((tp.topic, tp.partition), 0))
         return {
             place: offset
             for place, offset in out.items()
@@ -94,38 +90,39 @@ class Projector:
         """Whether every partition assigned (the log among them) has been applied to its end."""
         if not any(tp.topic == self._topics.log for tp in self._assigned):
             return False
-        ends = end_offsets(self._consumer, self._assigned)
-        return all((self._consumer.position(tp) or 0) >= end for tp, end in ends.items())
+        ends = self._reader.end_offsets(self._assigned)
+        positions = self._reader.positions(ends)
+        return all(positions[tp] >= end for tp, end in ends.items())
 
     def _refresh_assignment(self, every: float = 2.0) -> None:
         now = time.monotonic()
         if now - self._last_refresh < every:
             return
         self._last_refresh = now
-        wanted = projected_partitions(self._consumer, self._topics)
+        wanted = self._reader.projected(self._topics)
         if wanted == self._assigned:
             return
         log.info("projecting %d partitions", len(wanted))
-        self._consumer.assign(sorted(wanted))
+        self._reader.assign(wanted)
         with self._engine.connect() as conn:
             stored = load_positions(conn)
         for tp in wanted:
             offset = stored.get((tp.topic, tp.partition))
             if offset is None:
-                self._consumer.seek_to_beginning(tp)
+                self._reader.seek_to_beginning(tp)
             else:
-                self._consumer.seek(tp, offset)
+                self._reader.seek(tp, offset)
             self._saved[tp] = offset if offset is not None else -1
         self._assigned = wanted
 
 
 def behind(engine: Engine, access: KafkaAccess, topics: Topics) -> int:
     """How many offsets the read models in ``engine`` are behind the log and inboxes (0: caught up)."""
-    kafka = consumer(access)
+    reader = LogReader(access)
     try:
-        ends = end_offsets(kafka, projected_partitions(kafka, topics))
+        ends = reader.end_offsets(reader.projected(topics))
     finally:
-        kafka.close()
+        reader.close()
     with engine.connect() as conn:
         stored = load_positions(conn)
     return sum(max(0, end - stored.get((tp.topic, tp.partition), 0)) for tp, end in ends.items())

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from kafka import KafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from sqlalchemy import Engine
 
 from projections.batch import Intake, Record, apply_batch
-from projections.consuming import consumer, end_offsets, polled, projected_partitions
+from projections.consuming import LogReader
 from projections.db import create_schema
 from projections.validtime import happened_by
 from schemas.access import KafkaAccess
@@ -47,15 +47,15 @@ class ReplayResult:
 
 
 def stop_offsets(
-    kafka: KafkaConsumer, partitions: set[TopicPartition], as_of: datetime | None
+    reader: LogReader, partitions: set[TopicPartition], as_of: datetime | None
 ) -> dict[TopicPartition, int]:
     """Where the replay stops in each partition: its end, or the first record logged after ``as_of``
-    (Kafka's index of offsets by record time, ``offsets_for_times``)."""
-    ends = end_offsets(kafka, partitions)
+    (Kafka's index of offsets by record time)."""
+    ends = reader.end_offsets(partitions)
     if as_of is None:
         return ends
-    after = kafka.offsets_for_times({tp: int(as_of.timestamp() * 1000) + 1 for tp in partitions})
-    return {tp: (found.offset if (found := after.get(tp)) is not None else ends[tp]) for tp in partitions}
+    after = reader.offsets_after(partitions, as_of)
+    return {tp: (found if (found := after.get(tp)) is not None else ends[tp]) for tp in partitions}
 
 
 def replay(
@@ -70,17 +70,17 @@ def replay(
 ) -> ReplayResult:
     """Rebuild the read models in ``engine`` (which should be empty) from the start of every partition."""
     create_schema(engine)
-    kafka = consumer(access, max_poll_records=batch_size, fetch_max_bytes=64 * 1024 * 1024)
+    reader = LogReader(access, fetch_max_bytes=64 * 1024 * 1024)
     try:
-        partitions = projected_partitions(kafka, intake.topics)
-        kafka.assign(sorted(partitions))
-        kafka.seek_to_beginning()
-        starts = {tp: kafka.position(tp) or 0 for tp in partitions}
-        stops = stop_offsets(kafka, partitions, as_of)
+        partitions = reader.projected(intake.topics)
+        reader.assign(partitions)
+        reader.seek_to_beginning(*partitions)
+        starts = reader.positions(partitions)
+        stops = stop_offsets(reader, partitions, as_of)
         keep = None if valid_at is None else _occurred_by(intake, valid_at)
-        return _run(engine, kafka, intake, starts, stops, batch_size, progress, keep)
+        return _run(engine, reader, intake, starts, stops, batch_size, progress, keep)
     finally:
-        kafka.close()
+        reader.close()
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,11 @@ class _Fetched:
 
 
 class _Fetcher(threading.Thread):
-    """Polls the broker while the previous batch is written: the one thread that touches the consumer."""
+    """Polls the broker while the previous batch is written: the one thread that touches the reader."""
 
     def __init__(
         self,
-        kafka: KafkaConsumer,
+        reader: LogReader,
         starts: dict[TopicPartition, int],
         stops: dict[TopicPartition, int],
         batch_size: int,
@@ -103,7 +103,7 @@ class _Fetcher(threading.Thread):
         super().__init__(name="replay-fetcher", daemon=True)
         self.batches: queue.Queue[_Fetched | BaseException | None] = queue.Queue(maxsize=2)
         self.cancelled = threading.Event()
-        self._kafka, self._stops, self._batch_size = kafka, stops, batch_size
+        self._reader, self._stops, self._batch_size = reader, stops, batch_size
         self._reached = {tp: min(starts[tp], stops[tp]) for tp in stops}
         self._from = dict(self._reached)
         self.total = sum(stops[tp] - self._reached[tp] for tp in stops)
@@ -116,18 +116,18 @@ class _Fetcher(threading.Thread):
             self._hand_over(exc)
 
     def _fetch_all(self) -> None:
-        kafka, stops, reached = self._kafka, self._stops, self._reached
-        kafka.pause(*(tp for tp in stops if reached[tp] >= stops[tp]))
+        reader, stops, reached = self._reader, self._stops, self._reached
+        reader.pause(*(tp for tp in stops if reached[tp] >= stops[tp]))
         last_move, passed = time.perf_counter(), 0
         while any(reached[tp] < stops[tp] for tp in stops) and not self.cancelled.is_set():
             if time.perf_counter() - last_move > STALL_SECONDS:
                 raise ReplayStalled(f"nothing new from the broker for {STALL_SECONDS:.0f}s")
             records = [
                 r
-                for r in polled(kafka, 1000, self._batch_size)
+                for r in reader.poll(1000, self._batch_size)
                 if r.offset < stops[TopicPartition(r.topic, r.partition)]
             ]
-            moved = _advance(kafka, reached, stops)
+            moved = _advance(reader, reached, stops)
             now_passed = sum(reached[tp] - self._from[tp] for tp in stops)
             if now_passed > passed:
                 passed, last_move = now_passed, time.perf_counter()
@@ -147,7 +147,7 @@ class _Fetcher(threading.Thread):
 
 def _run(
     engine: Engine,
-    kafka: KafkaConsumer,
+    reader: LogReader,
     intake: Intake,
     starts: dict[TopicPartition, int],
     stops: dict[TopicPartition, int],
@@ -157,7 +157,7 @@ def _run(
 ) -> ReplayResult:
     """Write each batch (rows and offsets in one transaction) while the fetcher polls the next;
     with ``keep``, only the records it keeps are applied (every offset still counts as passed)."""
-    fetcher = _Fetcher(kafka, starts, stops, batch_size)
+    fetcher = _Fetcher(reader, starts, stops, batch_size)
     began = time.perf_counter()
     records_done = events = 0
     fetcher.start()
@@ -185,16 +185,15 @@ def _occurred_by(intake: Intake, valid_at: datetime) -> Callable[[Record], bool]
 
 
 def _advance(
-    kafka: KafkaConsumer, reached: dict[TopicPartition, int], stops: dict[TopicPartition, int]
+    reader: LogReader, reached: dict[TopicPartition, int], stops: dict[TopicPartition, int]
 ) -> dict[TopicPartition, int]:
-    """Update ``reached`` from the consumer's positions (capped at the stops); pause finished partitions."""
+    """Update ``reached`` from the reader's positions (capped at the stops); pause finished partitions."""
     moved = {}
-    for tp, offset in reached.items():
-        if offset >= stops[tp]:
-            continue
-        now = min(kafka.position(tp) or 0, stops[tp])
-        if now != offset:
+    unfinished = [tp for tp, offset in reached.items() if offset < stops[tp]]
+    for tp, position in reader.positions(unfinished).items():
+        now = min(position, stops[tp])
+        if now != reached[tp]:
             reached[tp] = moved[tp] = now
             if now >= stops[tp]:
-                kafka.pause(tp)
+                reader.pause(tp)
     return moved

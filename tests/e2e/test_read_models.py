@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx2
 import pytest
-from kafka import TopicPartition
 from sqlalchemy import func, select
 
 from fourfold.acl import OPERATOR, PROJECTOR
@@ -23,7 +22,7 @@ from fourfold.processes import Child
 from fourfold.settings import Settings
 from projections import queries
 from projections.audit import custody
-from projections.consuming import consumer
+from projections.consuming import LogReader
 from projections.db import load_positions
 from projections.digest import digest
 from projections.dossier import findings
@@ -199,14 +198,17 @@ def _finding(i: int) -> SupervisionFindingRecorded:
 
 def _log_positions(bus) -> list[tuple[int, int, str]]:
     """(partition, offset, event id) of every record on the log."""
-    kafka = consumer(bus.container.access(OPERATOR), consumer_timeout_ms=1000)
+    reader = LogReader(bus.container.access(OPERATOR))
     try:
-        topic = bus.container.topics.log
-        kafka.assign([TopicPartition(topic, p) for p in kafka.partitions_for_topic(topic) or ()])
-        kafka.seek_to_beginning()
-        return [(r.partition, r.offset, json.loads(r.value)["event_id"]) for r in kafka]
+        log = {tp for tp in reader.projected(bus.container.topics) if tp.topic == bus.container.topics.log}
+        reader.assign(log)
+        reader.seek_to_beginning(*log)
+        ends, records = reader.end_offsets(log), []
+        while any(reader.positions(log)[tp] < end for tp, end in ends.items()):
+            records += reader.poll(1000, 1000)
+        return [(r.partition, r.offset, json.loads(r.value)["event_id"]) for r in records]
     finally:
-        kafka.close()
+        reader.close()
 
 
 def test_a_projector_killed_mid_batch_and_restarted_counts_nothing_twice(running_bus):
