@@ -28,7 +28,11 @@ class LogReader:
 
     def __init__(self, access: KafkaAccess, **config: Any):
         self._runner = asyncio.Runner()
-        self._kafka = self._run(self._started(access, config))
+        try:
+            self._kafka = self._run(self._started(access, config))
+        except BaseException:
+            self._runner.close()
+            raise
 
     @staticmethod
     async def _started(access: KafkaAccess, config: dict[str, Any]) -> AIOKafkaConsumer:
@@ -40,7 +44,11 @@ class LogReader:
             auto_offset_reset="earliest",
             **config,
         )
-        await kafka.start()
+        try:
+            await kafka.start()
+        except BaseException:
+            await kafka.stop()
+            raise
         return kafka
 
     def _run(self, work: Coroutine[Any, Any, T]) -> T:
