@@ -104,8 +104,7 @@ def naive(container: Container, url: str) -> float:
     reader = LogReader(container.access(PROJECTOR))
     try:
         partitions = reader.projected(container.topics)
-        reader.assign(partitions)
-        reader.seek_to_beginning(*partitions)
+        reader.from_start(partitions)
         total = min(NAIVE_RECORDS, sum(reader.end_offsets(partitions).values()))
         done, began = 0, time.perf_counter()
         with Session(engine) as session:

@@ -80,6 +80,12 @@ class LogReader:
     def assign(self, partitions: Iterable[TopicPartition]) -> None:
         self._inside(self._kafka.assign, sorted(partitions))
 
+    def from_start(self, partitions: Iterable[TopicPartition]) -> None:
+        """Read ``partitions`` alone, each from its first record."""
+        wanted = sorted(partitions)
+        self.assign(wanted)
+        self.seek_to_beginning(*wanted)
+
     def seek(self, partition: TopicPartition, offset: int) -> None:
         self._inside(self._kafka.seek, partition, offset)
 

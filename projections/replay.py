@@ -73,8 +73,7 @@ def replay(
     reader = LogReader(access, fetch_max_bytes=64 * 1024 * 1024)
     try:
         partitions = reader.projected(intake.topics)
-        reader.assign(partitions)
-        reader.seek_to_beginning(*partitions)
+        reader.from_start(partitions)
         starts = reader.positions(partitions)
         stops = stop_offsets(reader, partitions, as_of)
         keep = None if valid_at is None else _occurred_by(intake, valid_at)

@@ -201,10 +201,9 @@ def _log_positions(bus) -> list[tuple[int, int, str]]:
     reader = LogReader(bus.container.access(OPERATOR))
     try:
         log = {tp for tp in reader.projected(bus.container.topics) if tp.topic == bus.container.topics.log}
-        reader.assign(log)
-        reader.seek_to_beginning(*log)
+        reader.from_start(log)
         ends, records = reader.end_offsets(log), []
-        while any(reader.positions(log)[tp] < end for tp, end in ends.items()):
+        while any(position < ends[tp] for tp, position in reader.positions(log).items()):
             records += reader.poll(1000, 1000)
         return [(r.partition, r.offset, json.loads(r.value)["event_id"]) for r in records]
     finally:
