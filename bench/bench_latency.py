@@ -10,8 +10,8 @@ inbox row appears (looking every 5 ms whether the read models changed), with its
 collector held off meanwhile. Prints p50/p95/p99 of both, of publish to the router's inbox record
 (the row's ``delivered_at``) and of that record to its row (the router's commit and the
 projector), the backlog when publishing stopped (events published but in no inbox yet) and how
-long it took to drain. Issue 14's target: p99 at most 100 ms at 50 events/s and 250 ms at 500
-events/s.
+long it took to drain, and the worker's batches (size, time per phase) from its metrics. Issue
+14's target: p99 at most 100 ms at 50 events/s and 250 ms at 500 events/s.
 
 Usage: bench_latency.py [SECONDS [RATE ...]]   (per rate, default 10 or FOURFOLD_BENCH_LATENCY_SECONDS;
        rates default 50 200 500)
@@ -43,12 +43,14 @@ from bench.common import (  # noqa: E402
     PARTITIONS,
     bench_bus,
     cpu_seconds,
+    free_port,
     percentile,
     shared_broker,
     start_workers,
     stop,
     take_in_registry,
     wait,
+    worker_phases,
     workload,
 )
 from fourfold.acl import OPERATOR  # noqa: E402
@@ -271,9 +273,11 @@ def run(container: Container) -> None:
         warm = offer(publishers, watch, 10, start, children)
         start += warm.offered
         for rate in RATES:
+            before = worker_phases(container)
             figures = offer(publishers, watch, rate, start, children)
             start += figures.offered
             report(figures)
+            print(f"  the worker's batches: {(worker_phases(container) - before).per_batch()}", flush=True)
     finally:
         for publisher in publishers.values():
             publisher.close()
@@ -296,7 +300,7 @@ def _thread(target: Callable[[], Any]) -> threading.Thread:
 
 def main() -> None:
     base = shared_broker()
-    with bench_bus(base) as container:
+    with bench_bus(base, metrics_port=free_port()) as container:
         print(f"end-to-end latency, {SECONDS:.0f} s per rate, 1 worker + 1 projector (SQLite):")
         run(container)
 

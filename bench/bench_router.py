@@ -12,7 +12,8 @@ outputs per record, one transaction per batch of 500; the limit is ``decode_even
 own writes: as many outputs per event as the router writes for this workload (its log record, a
 delivery to each recipient's inbox), each sealed, sent as the router's sink sends them. That is the
 I/O the router cannot do without, and none of its decisions. Prints events per second for each and
-the ratios (issue 14's target: router/limit at least 0.5). Bounded: about a minute. The default
+the ratios (issue 14's target: router/limit at least 0.5), and where the worker's time went: its CPU
+per event, and its batches' phases from its metrics. Bounded: about a minute. The default
 backlog, 12,000 events, is the one the README's figures were read on: with 3,000 the worker's first
 batches, slower while its caches fill, weigh on the rate (797 against 1,029 ev/s within one hour).
 
@@ -40,6 +41,7 @@ from bench.common import (  # noqa: E402
     bench_bus,
     decode_verify_rate,
     decoded_and_verified,
+    free_port,
     retriable,
     route_backlog,
     shared_broker,
@@ -177,7 +179,7 @@ async def _commit(consumer: AIOKafkaConsumer, attempts: int = 20) -> None:
 
 def main() -> None:
     base = shared_broker()
-    with bench_bus(base) as container:
+    with bench_bus(base, metrics_port=free_port()) as container:
         events = workload(EVENTS)
         routed = route_backlog(container, events)
         types, seconds = routed.types, routed.seconds
@@ -192,11 +194,13 @@ def main() -> None:
         limit = decode_verify_rate(container, signed_backlog(container, events))
         quarantine = read_records(container.access(OPERATOR), [container.topics.quarantine])
         refused = Counter(json.loads(value)["reason"] for _, value in quarantine)
-    routed = EVENTS / seconds
+    rate = EVENTS / seconds
     print(
-        f"router (1 worker, exactly-once): {routed:8.0f} events/s  ({types['accepted']} accepted"
+        f"router (1 worker, exactly-once): {rate:8.0f} events/s  ({types['accepted']} accepted"
         f" + {types['derived']} derived events logged in {seconds:.1f} s; quarantined: {refused.total()})"
     )
+    cpu = routed.work[0] * 1e6 / EVENTS
+    print(f"  the worker: {cpu:.0f} µs of CPU per event; {routed.phases[0].per_record()}")
     print(f"decode + verify on one core:     {limit:8.0f} events/s  ({1e6 / limit:.0f} µs per event)")
     print(f"plain aiokafka consume->produce: {plain:8.0f} events/s")
     print(
@@ -206,11 +210,11 @@ def main() -> None:
         f"batch loop, the router's writes: {as_router:8.0f} events/s  ({round(writes)} sealed outputs each;"
         f" the router writes {writes:.1f} per event here)"
     )
-    print(f"ratio router/limit: {routed / limit:.3f}  (target at least 0.5)")
-    print(f"ratio router/plain: {routed / plain:.3f}")
-    print(f"ratio router/batch loop: {routed / batched:.3f}  (the issue's first target)")
+    print(f"ratio router/limit: {rate / limit:.3f}  (target at least 0.5)")
+    print(f"ratio router/plain: {rate / plain:.3f}")
+    print(f"ratio router/batch loop: {rate / batched:.3f}  (the issue's first target)")
     print(f"ratio batch loop with the router's writes/limit: {as_router / limit:.3f}  (no decisions at all)")
-    print(f"ratio router/batch loop with the router's writes: {routed / as_router:.3f}")
+    print(f"ratio router/batch loop with the router's writes: {rate / as_router:.3f}")
     if refused:
         print(f"(quarantined by reason: {dict(refused)}: the workload no longer fits the rules)")
 

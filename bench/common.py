@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -22,6 +24,7 @@ from typing import Any, TypeVar
 from aiokafka.errors import KafkaError as AioKafkaError
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError, UnknownTopicOrPartitionError
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -115,6 +118,7 @@ def bench_settings(base: Settings, **overrides: Any) -> Settings:
         "kafka_credentials_dir": base.credentials_dir,  # the shared broker's passwords and CA
         "kafka_ca_file": base.ca_file,
         "database_url": None,
+        "metrics_port": None,  # a benchmark that reads the workers' metrics sets its own
     }
     return base.model_copy(update={**values, **overrides})
 
@@ -332,9 +336,24 @@ def wait_for_router(
 
 
 def start_workers(container: Container, n: int, name: str = "bench-worker") -> list[Child]:
+    """``n`` workers; with a metrics port set, the ``i``-th serves its metrics on that port + ``i``."""
     settings = container.settings
-    env = settings.to_env()
-    return [Child(f"{name}-{i}", ["worker"], settings.home / "logs", env=env) for i in range(n)]
+    return [
+        Child(f"{name}-{i}", ["worker"], settings.home / "logs", env=_worker_settings(settings, i).to_env())
+        for i in range(n)
+    ]
+
+
+def _worker_settings(settings: Settings, i: int) -> Settings:
+    port = settings.metrics_port
+    return settings if port is None else settings.model_copy(update={"metrics_port": port + i})
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a worker's metrics."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def stop(children: Sequence[Child]) -> None:
@@ -362,6 +381,62 @@ def take_in_registry(container: Container, children: Sequence[Child]) -> None:
     wait_for_router(container, "the router to take in the registry", children)
 
 
+# --- where a worker's time went: its batch metrics ----------------------------------------------
+
+PHASES = ("decide", "write", "commit")
+
+
+@dataclass(frozen=True)
+class Phases:
+    """Totals of a worker's batch metrics (streams/metrics.py): batches, records, and the seconds
+    its event loop spent in each phase of them (wall time: committing includes waiting for the broker)."""
+
+    batches: float = 0.0
+    records: float = 0.0
+    seconds: tuple[float, ...] = (0.0, 0.0, 0.0)
+
+    def __sub__(self, earlier: Phases) -> Phases:
+        return Phases(
+            self.batches - earlier.batches,
+            self.records - earlier.records,
+            tuple(a - b for a, b in zip(self.seconds, earlier.seconds, strict=True)),
+        )
+
+    def per_record(self) -> str:
+        """Microseconds per record in each phase."""
+        return self._spread("µs per record", 1e6, self.records)
+
+    def per_batch(self) -> str:
+        """Milliseconds per batch in each phase."""
+        return self._spread("ms per batch", 1e3, self.batches)
+
+    def _spread(self, unit: str, scale: float, over: float) -> str:
+        if not self.batches:
+            return "no batches"
+        each = ", ".join(f"{p} {scale * s / over:.1f}" for p, s in zip(PHASES, self.seconds, strict=True))
+        size = self.records / self.batches
+        return f"{self.batches:.0f} batches of {size:.1f} records on average; {unit}: {each}"
+
+
+def worker_phases(container: Container, i: int = 0) -> Phases:
+    """The ``i``-th worker's batch totals so far, read from its metrics (none without a port)."""
+    port = _worker_settings(container.settings, i).metrics_port
+    if port is None:
+        return Phases()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    samples = {
+        (sample.name, sample.labels.get("phase", "")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    return Phases(
+        samples.get(("fourfold_router_batch_records_count", ""), 0.0),
+        samples.get(("fourfold_router_batch_records_sum", ""), 0.0),
+        tuple(samples.get(("fourfold_router_batch_seconds_sum", p), 0.0) for p in PHASES),
+    )
+
+
 @dataclass(frozen=True)
 class Routed:
     """What the router's workers did with a backlog."""
@@ -373,6 +448,8 @@ class Routed:
     work: list[float]
     """CPU seconds each worker spent while the backlog was routed (an idle worker spends about 0.02
     a second polling)."""
+    phases: list[Phases]
+    """Each worker's batches while the backlog was routed (empty totals without a metrics port)."""
 
 
 def route_backlog(container: Container, events: list[Envelope[Any]], *, workers: int = 1) -> Routed:
@@ -392,11 +469,13 @@ def route_published(container: Container, events: list[Envelope[Any]], children:
     records = signed_backlog(container, events)
     since = log_ends(container)
     began = [cpu_seconds(child.process.pid) for child in children]
+    phases = [worker_phases(container, i) for i in range(len(children))]
     send_raw(container, records)
     wait_for_router(container, "the router", children, timeout=DEADLINE + len(events) / 20)
     work = [cpu_seconds(child.process.pid) - b for child, b in zip(children, began, strict=True)]
+    phases = [worker_phases(container, i) - before for i, before in enumerate(phases)]
     types, seconds = log_span(container, since)
-    return Routed(types, seconds, work)
+    return Routed(types, seconds, work, phases)
 
 
 # --- the per-core limit: decoding and verifying -----------------------------------------------

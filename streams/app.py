@@ -232,13 +232,17 @@ class RouterApp:
         ready = batches(stream.events(), waiting, max_size=config.batch_size, window=config.batch_wait)
         async for events in ready:
             self._unsettled = True
+            timer = self.metrics.batch(len(events))
             try:
                 decided = [(event, await self._decide(_record_of(event))) for event in events]
             except DamagedState as exc:
                 await self._stop_on_damage(exc)
                 raise
+            timer.done("decide")
             await self._write(decided)
+            timer.done("write")
             await self.app.consumer.commit({event.message.tp for event in events})
+            timer.done("commit")
             self._unsettled = False
             now = time.time()
             self.metrics.observe((outcome, now - event.message.timestamp) for event, outcome in decided)
@@ -277,7 +281,7 @@ class RouterApp:
         finally:
             steps.close()  # if stopped between steps: the entries set aside go back to the maps
             self._save_steps = None
-        _log_saved(saved, began)
+        self._record_save(saved, began)
 
     def _save_state(self, snapshots: Snapshots) -> None:
         """Save the state now, after the save under way if there is one."""
@@ -286,7 +290,12 @@ class RouterApp:
         began, saved = time.monotonic(), self._saved()
         snapshots.save(saved)
         self._next_snapshot = time.monotonic() + self.config.snapshot_interval
-        _log_saved(saved, began)
+        self._record_save(saved, began)
+
+    def _record_save(self, saved: Saved, began: float) -> None:
+        seconds = time.monotonic() - began
+        self.metrics.save_seconds.observe(seconds)
+        log.info("state saved as of log offsets %s in %.2fs", saved.positions, seconds)
 
     async def _stop_on_damage(self, exc: DamagedState) -> None:
         log.critical("the saved state is damaged; stopping: %s", exc)
@@ -466,10 +475,6 @@ class RouterApp:
 
     async def _declare(self, name: str) -> None:
         await self.maker.ensure(name)
-
-
-def _log_saved(saved: Saved, began: float) -> None:
-    log.info("state saved as of log offsets %s in %.2fs", saved.positions, time.monotonic() - began)
 
 
 def _record_of(event: faust.EventT) -> IngestRecord:

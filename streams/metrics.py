@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter as TallyCounter
 from collections.abc import Iterable
 
@@ -9,9 +10,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 
 from streams.router import Outcome
 
+PHASES = ("decide", "write", "commit")
+"""A batch's phases, in their order: deciding each record, writing the outputs into the batch's
+transaction, committing it with the input offsets."""
+
 
 class RouterMetrics:
-    """Counters per event type, latency, and lag; a registry of their own per router."""
+    """Counters per event type, latency, lag, and where a worker's time goes: its batches' phases
+    and sizes, its saves; a registry of their own per router."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -47,6 +53,28 @@ class RouterMetrics:
         self.lag = Gauge(
             "fourfold_router_consumer_lag", "Ingest records not yet routed, per topic", ["topic"], registry=r
         )
+        batch_seconds = Histogram(
+            "fourfold_router_batch_seconds",
+            "Seconds a batch spent in each phase on the worker's event loop: deciding its records,"
+            " writing their outputs into its transaction, committing it",
+            ["phase"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
+        self.phases = {phase: batch_seconds.labels(phase=phase) for phase in PHASES}
+        self.batch_records = Histogram(
+            "fourfold_router_batch_records",
+            "Ingest records per batch: one at a quiet moment, more as records queue up",
+            buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+            registry=r,
+        )
+        self.save_seconds = Histogram(
+            "fourfold_router_save_seconds",
+            "Seconds from the start of a save of the worker's state to its being on disk; a save made"
+            " while the worker routes takes its steps between batches",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=r,
+        )
 
     def observe(self, routed: Iterable[tuple[Outcome, float]]) -> None:
         """Count a batch of routed records, each with its latency in seconds; labels come from the
@@ -66,5 +94,23 @@ class RouterMetrics:
         for (counter, labels), n in counts.items():
             counter.labels(*labels).inc(n)
 
+    def batch(self, records: int) -> BatchTimer:
+        """A timer for a batch of ``records`` that begins now."""
+        self.batch_records.observe(records)
+        return BatchTimer(self)
+
     def serve(self, host: str, port: int) -> None:
         start_http_server(port, addr=host, registry=self.registry)
+
+
+class BatchTimer:
+    """Times a batch's phases one after the other (``PHASES``), each from the end of the last."""
+
+    def __init__(self, metrics: RouterMetrics):
+        self._phases = metrics.phases
+        self._since = time.perf_counter()
+
+    def done(self, phase: str) -> None:
+        now = time.perf_counter()
+        self._phases[phase].observe(now - self._since)
+        self._since = now

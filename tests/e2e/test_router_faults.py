@@ -384,6 +384,11 @@ def test_bad_input_is_quarantined_with_its_reason_and_never_stalls_the_worker(ru
         >= 1
     )
     assert "fourfold_router_latency_seconds_count" in metrics and "fourfold_router_consumer_lag" in metrics
+    taken_in = _total(metrics, "fourfold_router_events_in_total")
+    assert taken_in >= 7 and _value(metrics, "fourfold_router_batch_records_sum") == taken_in
+    batches = _value(metrics, "fourfold_router_batch_records_count")
+    for phase in ("decide", "write", "commit"):
+        assert _value(metrics, f'fourfold_router_batch_seconds_count{{phase="{phase}"}}') == batches
     assert "ParadeHeld" not in metrics and "f-ok" not in metrics and "yuzhong-hospital" not in metrics
 
 
@@ -503,6 +508,11 @@ def _value(metrics: str, series: str) -> float:
         if line.startswith(series + " "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def _total(metrics: str, name: str) -> float:
+    """The sum of ``name`` over all its labels."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith(name + "{"))
 
 
 def _metric(port: int, series: str) -> float:
