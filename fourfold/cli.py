@@ -18,6 +18,7 @@ from fourfold.commands_publish import keys_app, publish
 from fourfold.commands_read import out
 from fourfold.commands_read import register as register_read_commands
 from fourfold.commands_report import register as register_report_command
+from fourfold.commands_router import register as register_router_commands
 from fourfold.commands_users import register as register_user_commands
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ register_read_commands(app)
 register_user_commands(app)
 register_report_command(app)
 register_clock_command(app)
+register_router_commands(app)
 
 EXIT_INVALID = 2
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import socket
 import time
 import uuid
 from collections import Counter
@@ -158,6 +160,7 @@ class RouterApp:
             f"{topics.prefix}-router",
             broker=f"kafka://{config.access.bootstrap_servers}",
             broker_credentials=config.access.faust_credentials(),
+            broker_client_id=client_id(),
             store="memory://",
             processing_guarantee="exactly_once",
             topic_partitions=config.partitions,
@@ -475,6 +478,11 @@ class RouterApp:
 
     async def _declare(self, name: str) -> None:
         await self.maker.ensure(name)
+
+
+def client_id() -> str:
+    """How the broker, and `fourfold router status`, name this worker: its host and process."""
+    return f"fourfold-router.{socket.gethostname()}.{os.getpid()}"
 
 
 def _record_of(event: faust.EventT) -> IngestRecord:

@@ -9,6 +9,7 @@ worker however many joined.
 from __future__ import annotations
 
 import re
+import socket
 import time
 from collections import Counter
 
@@ -16,6 +17,7 @@ import pytest
 
 from fourfold.settings import Settings
 from streams.app import MEASURE_EVERY
+from tests.e2e.test_cli_read_commands import _fourfold
 from tests.e2e.test_router_faults import (
     _free_port,
     _members,
@@ -73,6 +75,36 @@ def test_bodies_whose_ids_hash_alike_are_routed_by_two_workers(running_bus):
     logged = Counter(log_ids(bus))
     assert all(logged[str(e.event_id)] == 1 for e in city + district), "each clue logged once"
     assert all(child.alive for child in bus.children)
+
+    shown = _fourfold(bus.container, "router", "status", "--all")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    names = [f"fourfold-router.{socket.gethostname()}.{child.process.pid}" for child in bus.children]
+    assert "Stable, 2 workers; 0 events waiting" in shown.stdout
+    rows = _status_rows(shown.stdout)
+    assert {rows[body][0] for body in ALIKE} == set(names), "each letters office on its own worker"
+    assert rows[ALIKE[0]][1:] == (100, 0) and rows[ALIKE[1]][1:] == (100, 0)
+
+    for child in bus.children:
+        child.stop()
+    publish_all(bus, clues(5, "while-stopped"))
+    stopped = _fourfold(bus.container, "router", "status")
+    assert stopped.returncode == 3, stopped.stdout + stopped.stderr
+    assert "No router worker is running" in stopped.stdout and "5 events waiting" in stopped.stdout
+    assert _status_rows(stopped.stdout) == {ALIKE[0]: ("none", 105, 5)}
+
+
+def _status_rows(shown: str) -> dict[str, tuple[str, int, int]]:
+    """Body -> (worker, events, waiting) from `fourfold router status`'s table of bodies."""
+    rows = {}
+    for line in shown.splitlines():
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if (
+            len(cells) == 4
+            and cells[2].replace(",", "").isdigit()
+            and not cells[0].startswith("fourfold-router")
+        ):
+            rows[cells[0]] = (cells[1], int(cells[2].replace(",", "")), int(cells[3].replace(",", "")))
+    return rows
 
 
 def test_a_deal_made_before_the_bodies_published_is_dealt_again_once_their_volumes_show(running_bus):
