@@ -44,6 +44,7 @@ from schemas.categories import FindingCategory  # noqa: E402
 from schemas.confidential import clear_protected, seal_protected  # noqa: E402
 from schemas.enums import HowFound, Severity, SubjectKind  # noqa: E402
 from schemas.events.clues import Informant, ProblemClueReceived, SupervisionFindingRecorded  # noqa: E402
+from streams.metrics import PHASES  # noqa: E402
 
 PARTITIONS = int(os.environ.get("FOURFOLD_BENCH_PARTITIONS", 3))
 """Partitions of every topic of a benchmark's bus (the bus's default is 3)."""
@@ -382,8 +383,6 @@ def take_in_registry(container: Container, children: Sequence[Child]) -> None:
 
 
 # --- where a worker's time went: its batch metrics ----------------------------------------------
-
-PHASES = ("decide", "write", "commit")
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ def router_status(
         bool, typer.Option("--all", help="List every body, not only those with events waiting.")
     ] = False,
 ) -> None:
-    """The router group's workers, the bodies each holds, and the events waiting for each body.
-    Exits 3 when no worker runs."""
+    """The router group's workers, the bodies each holds, and the events waiting for each body, asked
+    of the broker as the operator. Exits 3 when no worker runs, 2 when the broker cannot be asked."""
+    from fourfold.access import CredentialsMissing
     from fourfold.acl import OPERATOR
     from fourfold.bootstrap import Container
     from fourfold.reach import BrokerUnreachable
@@ -40,10 +41,10 @@ def router_status(
     container = Container()
     try:
         container.require_broker(timeout=5.0)
-    except BrokerUnreachable as exc:
+        status = status_of(container.access(OPERATOR), container.topics)
+    except (BrokerUnreachable, CredentialsMissing) as exc:
         out(stderr=True).print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    status = status_of(container.access(OPERATOR), container.topics)
     _print(status, every_body)
     if not status.workers:
         raise typer.Exit(EXIT_NO_WORKER)

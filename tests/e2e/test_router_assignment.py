@@ -84,14 +84,6 @@ def test_bodies_whose_ids_hash_alike_are_routed_by_two_workers(running_bus):
     assert {rows[body][0] for body in ALIKE} == set(names), "each letters office on its own worker"
     assert rows[ALIKE[0]][1:] == (100, 0) and rows[ALIKE[1]][1:] == (100, 0)
 
-    for child in bus.children:
-        child.stop()
-    publish_all(bus, clues(5, "while-stopped"))
-    stopped = _fourfold(bus.container, "router", "status")
-    assert stopped.returncode == 3, stopped.stdout + stopped.stderr
-    assert "No router worker is running" in stopped.stdout and "5 events waiting" in stopped.stdout
-    assert _status_rows(stopped.stdout) == {ALIKE[0]: ("none", 105, 5)}
-
 
 def _status_rows(shown: str) -> dict[str, tuple[str, int, int]]:
     """Body -> (worker, events, waiting) from `fourfold router status`'s table of bodies."""
