@@ -9,6 +9,8 @@ import typer
 from fourfold.commands_read import out
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from fourfold.router_status import RouterStatus
 
 router_app = typer.Typer(
@@ -51,43 +53,52 @@ def router_status(
 
 
 def _print(status: RouterStatus, every_body: bool) -> None:
-    from rich.table import Table
-
-    console = out()
     waiting = f"{status.behind:,} events waiting"
     if not status.workers:
-        console.print(
+        out().print(
             f"[yellow]No router worker is running[/yellow] (group {status.group}: {status.state});"
             f" {waiting}. Start one with `fourfold worker`."
         )
     else:
         workers = f"{len(status.workers)} worker{'s' if len(status.workers) != 1 else ''}"
-        console.print(f"Router group {status.group}: {status.state}, {workers}; {waiting}.")
-        table = Table(title="Workers")
-        for column, justify in (
-            ("worker", "left"),
-            ("bodies", "right"),
-            ("events", "right"),
-            ("waiting", "right"),
-        ):
-            table.add_column(column, justify=justify)  # type: ignore[arg-type]
-        for worker in status.workers:
-            held = status.held_by(worker)
-            table.add_row(
-                worker, str(len(held)), _n(sum(b.records for b in held)), _n(sum(b.behind for b in held))
-            )
-        console.print(table)
+        out().print(f"Router group {status.group}: {status.state}, {workers}; {waiting}.")
+        _print_workers(status)
+    _print_bodies(status, every_body)
+
+
+def _print_workers(status: RouterStatus) -> None:
+    table = _table("Workers", ("worker",), ("bodies", "events", "waiting"))
+    for worker in status.workers:
+        held = status.held_by(worker)
+        table.add_row(
+            worker,
+            *(f"{n:,}" for n in (len(held), sum(b.records for b in held), sum(b.behind for b in held))),
+        )
+    out().print(table)
+
+
+def _print_bodies(status: RouterStatus, every_body: bool) -> None:
     shown = [body for body in status.bodies if every_body or body.behind]
     if not shown:
-        console.print("No body has events waiting." + ("" if every_body else " (--all lists every body.)"))
+        out().print("No body has events waiting." + ("" if every_body else " (--all lists every body.)"))
         return
-    table = Table(title="Bodies" if every_body else "Bodies with events waiting")
-    for column, justify in (("body", "left"), ("worker", "left"), ("events", "right"), ("waiting", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table = _table(
+        "Bodies" if every_body else "Bodies with events waiting", ("body", "worker"), ("events", "waiting")
+    )
     for body in shown:
-        table.add_row(body.body_id, body.worker or "[yellow]none[/yellow]", _n(body.records), _n(body.behind))
-    console.print(table)
+        table.add_row(
+            body.body_id, body.worker or "[yellow]none[/yellow]", f"{body.records:,}", f"{body.behind:,}"
+        )
+    out().print(table)
 
 
-def _n(count: int) -> str:
-    return f"{count:,}"
+def _table(title: str, names: tuple[str, ...], counts: tuple[str, ...]) -> Table:
+    """A table of ``names`` columns, then ``counts`` columns aligned right."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in names:
+        table.add_column(column)
+    for column in counts:
+        table.add_column(column, justify="right")
+    return table
